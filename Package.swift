@@ -1,0 +1,78 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// The layout mirrors the architecture (see Docs/architecture.md):
+// C interop in one small shim, a platform-free packet library and pipeline,
+// ports and I/O engines as a leaf, the control plane, and thin executables.
+let package = Package(
+    name: "Swivel",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "swiveld", targets: ["swiveld"]),
+        .executable(name: "swivelctl", targets: ["swivelctl"]),
+        .library(name: "SwivelPacket", targets: ["SwivelPacket"]),
+        .library(name: "SwivelPipeline", targets: ["SwivelPipeline"]),
+        .library(name: "SwivelPorts", targets: ["SwivelPorts"]),
+        .library(name: "SwivelControl", targets: ["SwivelControl"]),
+        .library(name: "SwivelRuntime", targets: ["SwivelRuntime"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.10.0"),
+    ],
+    targets: [
+        // C interop: liburing (header-only inlines), libpcap, and the Linux bits Swift cannot import.
+        .systemLibrary(name: "CLiburing", pkgConfig: "liburing", providers: [.apt(["liburing-dev"])]),
+        .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
+        .target(name: "CSwivelLinux"),
+
+        // Packet library: frame pool, header views, checksums, virtio-net offloads, builders. No syscalls.
+        .target(name: "SwivelPacket"),
+        // Pipeline stages, tables and the wiring of one datapath iteration. No syscalls.
+        .target(name: "SwivelPipeline", dependencies: ["SwivelPacket"]),
+        // Ports and I/O engines: AF_PACKET (ring, mmsg), TAP over io_uring, memory, pcap.
+        .target(name: "SwivelPorts", dependencies: [
+            "SwivelPacket", "SwivelPipeline", "CSwivelLinux", "CLiburing", "CPcap",
+            .product(name: "SystemPackage", package: "swift-system"),
+        ]),
+        // The network model, config parsing/validation and API document types (Codable).
+        .target(name: "SwivelControl", dependencies: [
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        // Runs the datapath thread and answers control requests between batches.
+        .target(name: "SwivelRuntime", dependencies: [
+            "SwivelPacket", "SwivelPipeline", "SwivelPorts", "SwivelControl", "CLiburing", "CSwivelLinux",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "SystemPackage", package: "swift-system"),
+        ]),
+        // The HTTP/JSON API over the Unix socket.
+        .target(name: "SwivelAPI", dependencies: [
+            "SwivelRuntime", "SwivelControl",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "swiveld", dependencies: [
+            "SwivelRuntime", "SwivelAPI", "SwivelControl",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "swivelctl", dependencies: [
+            "SwivelControl",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
+
+        .testTarget(name: "SwivelPacketTests", dependencies: ["SwivelPacket"]),
+        .testTarget(name: "SwivelPipelineTests", dependencies: ["SwivelPipeline", "SwivelPacket"]),
+        .testTarget(name: "SwivelPortsTests", dependencies: ["SwivelPorts", "SwivelPipeline", "SwivelPacket"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "SwivelControlTests", dependencies: ["SwivelControl"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["swiveld", "swivelctl", "SwivelPacket"]),
+    ]
+)

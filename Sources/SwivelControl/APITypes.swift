@@ -1,0 +1,119 @@
+/// Documents of the read-only state API (`GET /v1/state/…`), shared by swiveld and swivelctl.
+public struct PortStateDoc: Codable, Equatable, Sendable {
+    public var name: String
+    public var id: Int
+    public var kind: String
+    public var device: String
+    public var network: String
+    public var state: String
+    public var mtu: Int
+    public var rxPackets: UInt64
+    public var rxBytes: UInt64
+    public var txPackets: UInt64
+    public var txBytes: UInt64
+    /// Non-zero drops by reason name.
+    public var drops: [String: UInt64]
+    public var kernelDrops: UInt64
+
+    public init(name: String, id: Int, kind: String, device: String, network: String, state: String, mtu: Int,
+                rxPackets: UInt64, rxBytes: UInt64, txPackets: UInt64, txBytes: UInt64, drops: [String: UInt64],
+                kernelDrops: UInt64) {
+        self.name = name; self.id = id; self.kind = kind; self.device = device; self.network = network
+        self.state = state; self.mtu = mtu; self.rxPackets = rxPackets; self.rxBytes = rxBytes
+        self.txPackets = txPackets; self.txBytes = txBytes; self.drops = drops; self.kernelDrops = kernelDrops
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, id, kind, device, network, state, mtu, drops
+        case rxPackets = "rx_packets", rxBytes = "rx_bytes", txPackets = "tx_packets", txBytes = "tx_bytes"
+        case kernelDrops = "kernel_drops"
+    }
+}
+
+public struct FDBEntryDoc: Codable, Equatable, Sendable {
+    public var port: String
+    public var network: String
+    public var vlan: Int
+    public var mac: String
+    public var type: String      // learned | static
+    public var age: Int          // seconds since last seen
+
+    public init(port: String, network: String, vlan: Int, mac: String, type: String, age: Int) {
+        self.port = port; self.network = network; self.vlan = vlan; self.mac = mac; self.type = type; self.age = age
+    }
+}
+
+public struct FDBDoc: Codable, Equatable, Sendable {
+    public var entries: [FDBEntryDoc]
+    public var stats: FDBStatsDoc
+    public init(entries: [FDBEntryDoc], stats: FDBStatsDoc) { self.entries = entries; self.stats = stats }
+}
+
+public struct FDBStatsDoc: Codable, Equatable, Sendable {
+    public var current: Int
+    public var limit: Int
+    public var learned: UInt64
+    public var moved: UInt64
+    public var expired: UInt64
+    public var limitHits: UInt64
+    public init(current: Int, limit: Int, learned: UInt64, moved: UInt64, expired: UInt64, limitHits: UInt64) {
+        self.current = current; self.limit = limit; self.learned = learned; self.moved = moved
+        self.expired = expired; self.limitHits = limitHits
+    }
+    enum CodingKeys: String, CodingKey { case current, limit, learned, moved, expired; case limitHits = "limit_hits" }
+}
+
+public struct FlowDoc: Codable, Equatable, Sendable {
+    public var inPort: String
+    public var network: String
+    public var ethSrc: String
+    public var ethDst: String
+    /// e.g. "output:p2", "flood", "drop:hairpin"
+    public var actions: String
+    public var packets: UInt64
+    public var bytes: UInt64
+    public var ageSeconds: Double
+    public var idleSeconds: Double
+    public var thread: Int
+
+    public init(inPort: String, network: String, ethSrc: String, ethDst: String, actions: String, packets: UInt64,
+                bytes: UInt64, ageSeconds: Double, idleSeconds: Double, thread: Int) {
+        self.inPort = inPort; self.network = network; self.ethSrc = ethSrc; self.ethDst = ethDst
+        self.actions = actions; self.packets = packets; self.bytes = bytes
+        self.ageSeconds = ageSeconds; self.idleSeconds = idleSeconds; self.thread = thread
+    }
+    enum CodingKeys: String, CodingKey {
+        case network, actions, packets, bytes, thread
+        case inPort = "in_port", ethSrc = "eth_src", ethDst = "eth_dst", ageSeconds = "age", idleSeconds = "idle"
+    }
+}
+
+public struct FlowsDoc: Codable, Equatable, Sendable {
+    public var flows: [FlowDoc]
+    public var stats: FlowStatsDoc
+    public init(flows: [FlowDoc], stats: FlowStatsDoc) { self.flows = flows; self.stats = stats }
+}
+
+public struct FlowStatsDoc: Codable, Equatable, Sendable {
+    public var entries: Int
+    public var limit: Int
+    public var created: UInt64
+    public var hits: UInt64
+    public var expired: UInt64
+    public var notRecorded: UInt64
+    public init(entries: Int, limit: Int, created: UInt64, hits: UInt64, expired: UInt64, notRecorded: UInt64) {
+        self.entries = entries; self.limit = limit; self.created = created; self.hits = hits
+        self.expired = expired; self.notRecorded = notRecorded
+    }
+    enum CodingKeys: String, CodingKey { case entries, limit, created, hits, expired; case notRecorded = "not_recorded" }
+}
+
+public struct APIErrorDoc: Codable, Sendable {
+    public struct Body: Codable, Sendable {
+        public var code: String
+        public var message: String
+        public var path: String?
+    }
+    public var error: Body
+    public init(code: String, message: String, path: String? = nil) { error = Body(code: code, message: message, path: path) }
+}

@@ -1,0 +1,184 @@
+import Yams
+
+/// Reads the YAML config into the model, reporting every problem at once with file, line and column.
+/// Nothing is returned unless the whole file is valid, so a caller never applies half a config.
+public enum ConfigLoader {
+    public static func parse(_ text: String, file: String) throws(ConfigErrors) -> NetworkConfig {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch {
+            throw ConfigErrors([syntaxError(error, file: file)])
+        }
+        var r = Reader(file: file)
+        let config = r.config(root)
+        let all = r.errors + (r.errors.isEmpty ? Validator.validate(config, file: file, marks: r.marks) : [])
+        if !all.isEmpty { throw ConfigErrors(all) }
+        return config
+    }
+
+    static func syntaxError(_ error: Error, file: String) -> ConfigError {
+        if let y = error as? YamlError {
+            switch y {
+            case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _):
+                return ConfigError(file: file, line: mark.line, column: mark.column, path: "", reason: "YAML syntax: \(problem)")
+            default: break
+            }
+        }
+        return ConfigError(file: file, path: "", reason: "YAML syntax: \(error)")
+    }
+}
+
+/// Walks the YAML node tree; records an error for every unknown key, wrong type or missing field.
+struct Reader {
+    let file: String
+    var errors: [ConfigError] = []
+    /// Where each object was defined (path -> line, column), for validation errors.
+    var marks: [String: (Int, Int)] = [:]
+
+    init(file: String) { self.file = file }
+
+    mutating func fail(_ node: Node?, _ path: String, _ reason: String) {
+        let m = node?.mark
+        errors.append(ConfigError(file: file, line: m?.line ?? 0, column: m?.column ?? 0, path: path, reason: reason))
+    }
+
+    mutating func mapping(_ node: Node, _ path: String, allowed: [String]) -> [(String, Node)]? {
+        guard let map = node.mapping else { fail(node, path, "expected a mapping"); return nil }
+        var out: [(String, Node)] = []
+        for (k, v) in map {
+            guard let key = k.scalar?.string else { fail(k, path, "keys must be strings"); continue }
+            guard allowed.contains(key) else {
+                fail(k, path.isEmpty ? key : "\(path).\(key)", "unknown key '\(key)' (expected one of: \(allowed.joined(separator: ", ")))")
+                continue
+            }
+            out.append((key, v))
+        }
+        return out
+    }
+
+    mutating func string(_ node: Node, _ path: String) -> String? {
+        guard let s = node.scalar?.string, node.scalar != nil else { fail(node, path, "expected a string"); return nil }
+        guard !s.isEmpty else { fail(node, path, "must not be empty"); return nil }
+        return s
+    }
+
+    mutating func int(_ node: Node, _ path: String, _ range: ClosedRange<Int>) -> Int? {
+        guard let s = node.scalar?.string, let v = Int(s) else { fail(node, path, "expected a whole number"); return nil }
+        guard range.contains(v) else { fail(node, path, "must be between \(range.lowerBound) and \(range.upperBound)"); return nil }
+        return v
+    }
+
+    mutating func config(_ root: Node?) -> NetworkConfig {
+        var c = NetworkConfig()
+        guard let root else { return c }   // an empty file is an empty desired state
+        guard let top = mapping(root, "", allowed: ["networks", "ports", "routers", "security_groups", "overlay"]) else { return c }
+        for (key, value) in top {
+            switch key {
+            case "networks": c.networks = list(value, "networks") { r, n, p in r.network(n, p) }
+            case "ports": c.ports = list(value, "ports") { r, n, p in r.port(n, p) }
+            default: fail(value, key, "'\(key)' is part of the model but not supported by this version yet")
+            }
+        }
+        return c
+    }
+
+    mutating func list<T>(_ node: Node, _ path: String, _ element: (inout Reader, Node, String) -> T?) -> [T] {
+        guard let seq = node.sequence else { fail(node, path, "expected a list"); return [] }
+        var out: [T] = []
+        for (i, item) in seq.enumerated() {
+            if let v = element(&self, item, "\(path)[\(i)]") { out.append(v) }
+        }
+        return out
+    }
+
+    mutating func network(_ node: Node, _ path: String) -> NetworkSpec? {
+        guard let fields = mapping(node, path, allowed: ["name", "vlan", "vni", "mtu", "subnets", "fdb", "remote_vteps", "owner"]) else { return nil }
+        var spec = NetworkSpec(name: "")
+        for (k, v) in fields {
+            switch k {
+            case "name": spec.name = string(v, "\(path).name") ?? ""
+            case "vlan": spec.vlan = int(v, "\(path).vlan", 1...4094)
+            case "mtu": spec.mtu = int(v, "\(path).mtu", 68...65535)
+            case "owner": spec.owner = string(v, "\(path).owner")
+            case "fdb":
+                guard let f = mapping(v, "\(path).fdb", allowed: ["aging_seconds", "max_entries"]) else { continue }
+                var s = FDBSettings()
+                for (fk, fv) in f {
+                    if fk == "aging_seconds" { s.agingSeconds = int(fv, "\(path).fdb.aging_seconds", 1...1_000_000) }
+                    if fk == "max_entries" { s.maxEntries = int(fv, "\(path).fdb.max_entries", 1...16_777_216) }
+                }
+                spec.fdb = s
+            default: fail(v, "\(path).\(k)", "'\(k)' is part of the model but not supported by this version yet")
+            }
+        }
+        if spec.name.isEmpty { if !fields.contains(where: { $0.0 == "name" }) { fail(node, path, "missing required key 'name'") }; return nil }
+        marks["network:\(spec.name)"] = (node.mark?.line ?? 0, node.mark?.column ?? 0)
+        return spec
+    }
+
+    mutating func port(_ node: Node, _ path: String) -> PortSpec? {
+        guard let fields = mapping(node, path, allowed: ["name", "kind", "device", "network", "trunk", "native",
+                                                         "addresses", "security_groups", "owner"]) else { return nil }
+        var name: String?, kind: PortKind?, device: String?, network: String?, owner: String?
+        for (k, v) in fields {
+            switch k {
+            case "name": name = string(v, "\(path).name")
+            case "kind":
+                if let s = string(v, "\(path).kind") {
+                    kind = PortKind(rawValue: s)
+                    if kind == nil { fail(v, "\(path).kind", "unknown port kind '\(s)' (expected afpacket or tap)") }
+                }
+            case "device": device = string(v, "\(path).device")
+            case "network": network = string(v, "\(path).network")
+            case "owner": owner = string(v, "\(path).owner")
+            default: fail(v, "\(path).\(k)", "'\(k)' is part of the model but not supported by this version yet")
+            }
+        }
+        for (key, value) in [("name", name), ("kind", kind?.rawValue), ("device", device)] where value == nil {
+            if !fields.contains(where: { $0.0 == key }) { fail(node, path, "missing required key '\(key)'") }
+        }
+        guard let name, let kind, let device else { return nil }
+        marks["port:\(name)"] = (node.mark?.line ?? 0, node.mark?.column ?? 0)
+        return PortSpec(name: name, kind: kind, device: device, network: network, owner: owner ?? "config")
+    }
+}
+
+/// Rules across objects: unique names and devices, references that resolve, valid interface names.
+public enum Validator {
+    public static func validate(_ c: NetworkConfig, file: String, marks: [String: (Int, Int)] = [:]) -> [ConfigError] {
+        var errors: [ConfigError] = []
+        func add(_ key: String, _ path: String, _ reason: String) {
+            let m = marks[key] ?? (0, 0)
+            errors.append(ConfigError(file: file, line: m.0, column: m.1, path: path, reason: reason))
+        }
+        var networks = Set<String>()
+        for n in c.networks {
+            if !networks.insert(n.name).inserted { add("network:\(n.name)", "networks.\(n.name)", "duplicate network name '\(n.name)'") }
+        }
+        var vlans: [Int: String] = [:]
+        for n in c.networks {
+            guard let v = n.vlan else { continue }
+            if let other = vlans[v], other != n.name {
+                add("network:\(n.name)", "networks.\(n.name).vlan", "vlan \(v) is already used by network '\(other)'")
+            }
+            vlans[v] = n.name
+        }
+        var ports = Set<String>(), devices: [String: String] = [:]
+        for p in c.ports {
+            let key = "port:\(p.name)"
+            if !ports.insert(p.name).inserted { add(key, "ports.\(p.name)", "duplicate port name '\(p.name)'") }
+            if p.device.utf8.count > 15 || p.device.contains("/") || p.device.contains(" ") {
+                add(key, "ports.\(p.name).device", "'\(p.device)' is not a valid interface name (at most 15 characters, no '/' or spaces)")
+            }
+            if let other = devices[p.device] {
+                add(key, "ports.\(p.name).device", "device '\(p.device)' is already used by port '\(other)'")
+            }
+            devices[p.device] = p.name
+            if let n = p.network, n != NetworkConfig.defaultNetworkName, !networks.contains(n) {
+                add(key, "ports.\(p.name).network", "unknown network '\(n)'")
+            }
+        }
+        return errors
+    }
+}

@@ -1,0 +1,50 @@
+/// The command-line shorthand of the model (`swiveld --port afpacket:veth1,network=blue --network blue,vlan=10`).
+public enum Shorthand {
+    /// `KIND:DEVICE[,key=value…]`; keys: network, name.
+    public static func port(_ text: String) throws(ConfigError) -> PortSpec {
+        let fields = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        let head = fields[0].split(separator: ":", maxSplits: 1).map(String.init)
+        func bad(_ reason: String) -> ConfigError { ConfigError(file: "--port", path: text, reason: reason) }
+        guard head.count == 2, !head[1].isEmpty else { throw bad("expected KIND:DEVICE, e.g. afpacket:veth1 or tap:tap0") }
+        guard let kind = PortKind(rawValue: head[0]) else {
+            throw bad("unknown port kind '\(head[0])' (expected one of: \(PortKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        let device = head[1]
+        guard device.utf8.count < 16, !device.contains("/"), !device.contains(" ") else {
+            throw bad("'\(device)' is not a valid interface name (at most 15 characters, no '/' or spaces)")
+        }
+        var spec = PortSpec(name: device, kind: kind, device: device, owner: "cli")
+        for field in fields.dropFirst() {
+            let kv = field.split(separator: "=", maxSplits: 1).map(String.init)
+            guard kv.count == 2 else { throw bad("expected key=value, got '\(field)'") }
+            switch kv[0] {
+            case "network": spec.network = kv[1]
+            case "name": spec.name = kv[1]
+            default: throw bad("unknown key '\(kv[0])' (expected network or name)")
+            }
+        }
+        return spec
+    }
+
+    /// `NAME[,vlan=N][,mtu=N]`.
+    public static func network(_ text: String) throws(ConfigError) -> NetworkSpec {
+        let fields = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        func bad(_ reason: String) -> ConfigError { ConfigError(file: "--network", path: text, reason: reason) }
+        guard !fields[0].isEmpty, !fields[0].contains("=") else { throw bad("expected NAME[,key=value…]") }
+        var spec = NetworkSpec(name: fields[0], owner: "cli")
+        for field in fields.dropFirst() {
+            let kv = field.split(separator: "=", maxSplits: 1).map(String.init)
+            guard kv.count == 2 else { throw bad("expected key=value, got '\(field)'") }
+            switch kv[0] {
+            case "vlan":
+                guard let v = Int(kv[1]), (1...4094).contains(v) else { throw bad("vlan must be 1-4094") }
+                spec.vlan = v
+            case "mtu":
+                guard let v = Int(kv[1]), (68...65535).contains(v) else { throw bad("mtu must be 68-65535") }
+                spec.mtu = v
+            default: throw bad("unknown key '\(kv[0])' (expected vlan or mtu)")
+            }
+        }
+        return spec
+    }
+}

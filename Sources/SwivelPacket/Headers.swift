@@ -1,0 +1,108 @@
+public enum EtherType {
+    public static let ipv4: UInt16 = 0x0800
+    public static let arp: UInt16 = 0x0806
+    public static let vlan: UInt16 = 0x8100      // 802.1Q
+    public static let qinq: UInt16 = 0x88A8      // 802.1ad
+    public static let ipv6: UInt16 = 0x86DD
+}
+
+public enum IPProtocol {
+    public static let icmp: UInt8 = 1
+    public static let tcp: UInt8 = 6
+    public static let udp: UInt8 = 17
+    public static let icmpv6: UInt8 = 58
+}
+
+/// Why a frame failed to parse. Each case is a per-port drop counter.
+public enum ParseError: UInt8, Error, Sendable {
+    case runt           // shorter than an Ethernet header (14 bytes)
+    case truncatedTag   // a VLAN tag announced but cut off
+}
+
+/// The outcome of parsing the Ethernet layer of a frame.
+public struct EthernetInfo: Equatable, Sendable {
+    public var destination: MACAddress
+    public var source: MACAddress
+    public var vlan: UInt16          // outermost 802.1Q VID, 0 when untagged
+    public var tagCount: UInt8
+    public var etherType: UInt16     // after the tags
+    public var l3Offset: UInt16
+
+    @inlinable public init(destination: MACAddress, source: MACAddress, vlan: UInt16, tagCount: UInt8,
+                           etherType: UInt16, l3Offset: UInt16) {
+        self.destination = destination; self.source = source; self.vlan = vlan
+        self.tagCount = tagCount; self.etherType = etherType; self.l3Offset = l3Offset
+    }
+}
+
+public enum Ethernet {
+    public static let headerLength = 14
+    public static let minimumFrame = 14
+
+    /// Parses the Ethernet header and skips up to two VLAN tags. Never reads past `length`.
+    @inlinable @inline(__always)
+    public static func parse(_ p: UnsafeRawPointer, length: Int) -> Result<EthernetInfo, ParseError> {
+        guard length >= headerLength else { return .failure(.runt) }
+        var info = EthernetInfo(destination: MACAddress(loadingFrom: p), source: MACAddress(loadingFrom: p + 6),
+                                vlan: 0, tagCount: 0, etherType: 0, l3Offset: 14)
+        var offset = 12
+        var type = UInt16(bigEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
+        while (type == EtherType.vlan || type == EtherType.qinq) && info.tagCount < 2 {
+            guard length >= offset + 6 else { return .failure(.truncatedTag) }
+            let tci = UInt16(bigEndian: p.loadUnaligned(fromByteOffset: offset + 2, as: UInt16.self))
+            if info.tagCount == 0 { info.vlan = tci & 0x0FFF }
+            info.tagCount += 1
+            offset += 4
+            type = UInt16(bigEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
+        }
+        info.etherType = type
+        info.l3Offset = UInt16(offset + 2)
+        return .success(info)
+    }
+}
+
+/// IPv4 header facts needed by checksum completion and segmentation.
+public struct IPv4Info: Equatable, Sendable {
+    public var headerLength: Int
+    public var totalLength: Int
+    public var proto: UInt8
+    public var source: UInt32
+    public var destination: UInt32
+
+    @inlinable public init(headerLength: Int, totalLength: Int, proto: UInt8, source: UInt32, destination: UInt32) {
+        self.headerLength = headerLength; self.totalLength = totalLength; self.proto = proto
+        self.source = source; self.destination = destination
+    }
+
+    /// Validates version, IHL and lengths against the bytes available. Nil when malformed.
+    @inlinable
+    public static func parse(_ p: UnsafeRawPointer, available: Int) -> IPv4Info? {
+        guard available >= 20 else { return nil }
+        let vihl = p.load(as: UInt8.self)
+        guard vihl >> 4 == 4 else { return nil }
+        let ihl = Int(vihl & 0x0F) * 4
+        guard ihl >= 20, ihl <= available else { return nil }
+        let total = Int(UInt16(bigEndian: p.loadUnaligned(fromByteOffset: 2, as: UInt16.self)))
+        guard total >= ihl else { return nil }
+        return IPv4Info(headerLength: ihl, totalLength: total, proto: p.load(fromByteOffset: 9, as: UInt8.self),
+                        source: UInt32(bigEndian: p.loadUnaligned(fromByteOffset: 12, as: UInt32.self)),
+                        destination: UInt32(bigEndian: p.loadUnaligned(fromByteOffset: 16, as: UInt32.self)))
+    }
+}
+
+public enum IPv4Address {
+    public static func parse(_ text: some StringProtocol) -> UInt32? {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4 else { return nil }
+        var v: UInt32 = 0
+        for p in parts {
+            guard let b = UInt8(p) else { return nil }
+            v = v << 8 | UInt32(b)
+        }
+        return v
+    }
+
+    public static func format(_ v: UInt32) -> String {
+        "\(v >> 24).\((v >> 16) & 0xFF).\((v >> 8) & 0xFF).\(v & 0xFF)"
+    }
+}

@@ -1,0 +1,78 @@
+/// Every drop has a name. Each case is a per-port counter; `name` is what operators see.
+public enum DropReason: UInt8, CaseIterable, Sendable {
+    case runt = 0           // shorter than an Ethernet header
+    case truncatedTag       // VLAN tag cut off
+    case truncated          // the read returned less than the frame's length
+    case oversize           // longer than the port's MTU and not a GSO super-frame
+    case badOffload         // virtio-net header inconsistent with the frame
+    case unsupportedGSO     // a GSO type we do not segment
+    case invalidSource      // multicast or zero source MAC
+    case linkLocal          // 01:80:C2:00:00:0X (STP, LACP, LLDP): never forwarded
+    case hairpin            // destination learned on the ingress port
+    case poolExhausted      // no free frame (receive, flood copy or segmentation)
+    case txQueueFull        // the egress port's queue was at its cap
+    case portDown           // the egress port has no device or is down
+    case txError            // the kernel refused the frame on transmit
+
+    public var name: String {
+        switch self {
+        case .runt: "runt"
+        case .truncatedTag: "truncated-vlan-tag"
+        case .truncated: "truncated"
+        case .oversize: "oversize"
+        case .badOffload: "bad-offload-header"
+        case .unsupportedGSO: "unsupported-gso"
+        case .invalidSource: "invalid-source-mac"
+        case .linkLocal: "link-local"
+        case .hairpin: "hairpin"
+        case .poolExhausted: "pool-exhausted"
+        case .txQueueFull: "tx-queue-full"
+        case .portDown: "port-down"
+        case .txError: "tx-error"
+        }
+    }
+}
+
+/// Per-port counters in one flat block, written only by the datapath thread that owns it.
+/// Readers get copies taken between batches.
+public final class PortCounters {
+    public static let fieldsPerPort = 4 + DropReason.allCases.count
+    public let maxPorts: Int
+    @usableFromInline let values: UnsafeMutablePointer<UInt64>
+
+    public init(maxPorts: Int) {
+        self.maxPorts = maxPorts
+        values = .allocate(capacity: maxPorts * Self.fieldsPerPort)
+        values.initialize(repeating: 0, count: maxPorts * Self.fieldsPerPort)
+    }
+    deinit { values.deallocate() }
+
+    @inlinable @inline(__always) public func countRx(_ port: Int, bytes: Int) {
+        let b = values + port * Self.fieldsPerPort
+        b[0] &+= 1; b[1] &+= UInt64(bytes)
+    }
+    @inlinable @inline(__always) public func countTx(_ port: Int, packets: Int, bytes: Int) {
+        let b = values + port * Self.fieldsPerPort
+        b[2] &+= UInt64(packets); b[3] &+= UInt64(bytes)
+    }
+    @inlinable @inline(__always) public func countDrop(_ port: Int, _ reason: DropReason, _ n: UInt64 = 1) {
+        values[port * Self.fieldsPerPort + 4 + Int(reason.rawValue)] &+= n
+    }
+
+    public func reset(port: Int) {
+        (values + port * Self.fieldsPerPort).update(repeating: 0, count: Self.fieldsPerPort)
+    }
+
+    public struct Snapshot: Sendable, Equatable {
+        public var rxPackets: UInt64, rxBytes: UInt64, txPackets: UInt64, txBytes: UInt64
+        public var drops: [DropReason: UInt64]   // non-zero reasons only
+        public var totalDrops: UInt64 { drops.values.reduce(0, +) }
+    }
+
+    public func snapshot(port: Int) -> Snapshot {
+        let b = values + port * Self.fieldsPerPort
+        var drops: [DropReason: UInt64] = [:]
+        for r in DropReason.allCases where b[4 + Int(r.rawValue)] != 0 { drops[r] = b[4 + Int(r.rawValue)] }
+        return Snapshot(rxPackets: b[0], rxBytes: b[1], txPackets: b[2], txBytes: b[3], drops: drops)
+    }
+}

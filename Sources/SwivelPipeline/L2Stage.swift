@@ -1,0 +1,48 @@
+import SwivelPacket
+
+/// l2: learns source MAC -> ingress port and decides where each frame goes within its network.
+/// Decides: output (known unicast), flood (broadcast, multicast, unknown unicast),
+/// drop (link-local, hairpin: destination learned on the ingress port).
+/// Reads meta: inPort, source, destination. Writes meta: network. Table: FDB (owned, single writer).
+public struct L2Stage {
+    public var fdb: FDB
+    /// One-entry cache of the last learned source: bursts from one sender skip the table write.
+    @usableFromInline var lastLearnedKey: UInt64 = .max
+    @usableFromInline var lastLearnedPort: UInt16 = .max
+    @usableFromInline var lastLearnedAt: UInt64 = 0
+
+    public init(fdb: FDB) { self.fdb = fdb }
+
+    @inlinable
+    public mutating func process(_ batch: borrowing PacketBatch, pool: FramePool, topology: Topology,
+                                 decisions: UnsafeMutablePointer<Decision>, now: UInt64) {
+        for i in 0..<batch.count where decisions[i].action != .drop {
+            let m = pool.meta + Int(batch[i])
+            let inPort = m.pointee.inPort
+            let network = topology.networkOfPort[Int(inPort)]
+            m.pointee.network = network
+            learn(network: network, source: m.pointee.source, port: inPort, now: now)
+
+            let dst = m.pointee.destination
+            if dst.isMulticast {
+                decisions[i] = dst.isLinkLocal ? .drop(.linkLocal) : .flood
+            } else if let port = fdb.lookup(network: network, mac: dst, now: now) {
+                decisions[i] = port == inPort ? .drop(.hairpin) : .output(port)
+            } else {
+                decisions[i] = .flood
+            }
+        }
+    }
+
+    @inlinable @inline(__always)
+    mutating func learn(network: UInt16, source: MACAddress, port: UInt16, now: UInt64) {
+        let key = FDBKey(network: network, mac: source).raw
+        // Refresh through the table at most every 100 ms per repeated sender; aging is in seconds.
+        if key == lastLearnedKey && port == lastLearnedPort && now &- lastLearnedAt < 100_000_000 { return }
+        fdb.learn(network: network, mac: source, port: port, now: now)
+        lastLearnedKey = key; lastLearnedPort = port; lastLearnedAt = now
+    }
+
+    /// Forget the one-entry cache (after a flush or a topology change).
+    public mutating func invalidateCache() { lastLearnedKey = .max }
+}

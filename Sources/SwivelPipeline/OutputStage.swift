@@ -1,0 +1,92 @@
+import SwivelPacket
+
+/// output: carries out each decision. Unicast goes to the egress port's queue, floods are copied to every
+/// other up port of the network (the last one takes the original), drops are counted and freed.
+/// Frames with offload metadata bound for a port that cannot take it get their checksum completed or are
+/// segmented in software. Counts drops: port-down and tx-queue-full on the egress port, pipeline drops on
+/// the ingress port, pool-exhausted where a copy or segment could not be made.
+public struct OutputStage {
+    /// Scratch room for the segments of one GSO super-frame (64 KiB / small MSS).
+    @usableFromInline var segments: PacketBatch
+
+    public init() { segments = PacketBatch(capacity: 256) }
+    public func deallocate() { segments.deallocate() }
+
+    @inlinable
+    public mutating func process(_ batch: inout PacketBatch, pool: FramePool, topology: Topology, states: PortStates,
+                                 queues: TxQueues, counters: PortCounters, decisions: UnsafeMutablePointer<Decision>) {
+        for i in 0..<batch.count {
+            let f = batch[i]
+            let d = decisions[i]
+            switch d.action {
+            case .drop:
+                counters.countDrop(Int(pool.meta[Int(f)].inPort), DropReason(rawValue: d.reason)!)
+                pool.free(f)
+            case .output:
+                deliver(f, to: Int(d.port), pool: pool, states: states, queues: queues, counters: counters)
+            case .flood:
+                let m = pool.meta[Int(f)]
+                let members = topology.portsOfNetwork[Int(m.network)]
+                var last = -1
+                for p in members where Int(p) != Int(m.inPort) && states.isUp[Int(p)] {
+                    if last >= 0 {
+                        if let copy = pool.clone(f) {
+                            deliver(copy, to: last, pool: pool, states: states, queues: queues, counters: counters)
+                        } else {
+                            counters.countDrop(last, .poolExhausted)
+                        }
+                    }
+                    last = Int(p)
+                }
+                if last >= 0 {
+                    deliver(f, to: last, pool: pool, states: states, queues: queues, counters: counters)
+                } else {
+                    pool.free(f)   // nobody else in the network: nothing to send, nothing lost
+                }
+            }
+        }
+        batch.removeAll()
+    }
+
+    @inlinable @inline(__always)
+    mutating func deliver(_ f: FrameIndex, to port: Int, pool: FramePool, states: PortStates, queues: TxQueues,
+                          counters: PortCounters) {
+        guard states.isUp[port] else {
+            counters.countDrop(port, .portDown)
+            pool.free(f)
+            return
+        }
+        let m = pool.meta + Int(f)
+        if !m.pointee.offload.isPlain && !states.acceptsOffload[port] {
+            if m.pointee.offload.isGSO {
+                segmentAndEnqueue(f, to: port, pool: pool, queues: queues, counters: counters)
+                return
+            }
+            if Offload.completeChecksum(pool.data(f), length: Int(m.pointee.length), offload: &m.pointee.offload) != nil {
+                counters.countDrop(port, .badOffload)
+                pool.free(f)
+                return
+            }
+        }
+        if !queues.enqueue(port, f) {
+            counters.countDrop(port, .txQueueFull)
+            pool.free(f)
+        }
+    }
+
+    @usableFromInline
+    mutating func segmentAndEnqueue(_ f: FrameIndex, to port: Int, pool: FramePool, queues: TxQueues,
+                                    counters: PortCounters) {
+        segments.removeAll()
+        if let failure = Offload.segmentTCP(f, pool: pool, into: &segments) {
+            counters.countDrop(port, failure == .poolExhausted ? .poolExhausted
+                               : failure == .unsupportedGSO ? .unsupportedGSO : .badOffload)
+        }
+        for j in 0..<segments.count where !queues.enqueue(port, segments[j]) {
+            counters.countDrop(port, .txQueueFull)
+            pool.free(segments[j])
+        }
+        segments.removeAll()
+        pool.free(f)
+    }
+}

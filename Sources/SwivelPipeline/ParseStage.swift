@@ -1,0 +1,31 @@
+import SwivelPacket
+
+/// parse: validates the Ethernet layer and fills the frame's L2 metadata.
+/// Decides: drop (runt, truncated-vlan-tag, invalid-source-mac); otherwise leaves the slot undecided.
+/// Writes meta: source, destination, vlan, etherType, l3Offset.
+public enum ParseStage {
+    @inlinable
+    public static func process(_ batch: borrowing PacketBatch, pool: FramePool,
+                               decisions: UnsafeMutablePointer<Decision>) {
+        for i in 0..<batch.count {
+            let f = batch[i]
+            let m = pool.meta + Int(f)
+            switch Ethernet.parse(pool.data(f), length: Int(m.pointee.length)) {
+            case .failure(let e):
+                decisions[i] = .drop(e == .runt ? .runt : .truncatedTag)
+            case .success(let eth):
+                m.pointee.source = eth.source
+                m.pointee.destination = eth.destination
+                m.pointee.vlan = eth.vlan
+                m.pointee.etherType = eth.etherType
+                m.pointee.l3Offset = eth.l3Offset
+                // A group or all-zero source can never be a destination: learning it would poison the FDB.
+                if eth.source.isMulticast || eth.source == .zero {
+                    decisions[i] = .drop(.invalidSource)
+                } else {
+                    decisions[i] = Decision(action: .output, port: UInt16.max)  // undecided
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,203 @@
+import CSwivelLinux
+import Glibc
+import SwivelPacket
+import SwivelPipeline
+
+/// A port on a kernel network interface (veth, NIC, a VM's TAP opened by QEMU) through an AF_PACKET
+/// socket with a virtio-net header, so TCP super-frames and partial checksums pass through intact.
+/// The port survives its device going down, away and back: it rebinds by name once a second.
+public final class AFPacketPort: Port {
+    public let id: UInt16
+    public let name: String
+    public let device: String
+    public let engine: IOEngine
+    public var kind: String { "afpacket" }
+    public private(set) var state = "down (no device)"
+    public var isUp: Bool { socket != nil && linkRunning }
+    public var acceptsOffload: Bool { true }
+    public private(set) var mtu = 1500
+    public var hasReceivable: Bool { ready }
+
+    var socket: PacketSocket?
+    var linkRunning = false
+    var ready = false
+    var armed = false
+    let batchSize: Int
+    // mmsg engine: one staging buffer per message, big enough for a 64 KiB super-frame.
+    static let stagingSize = OffloadInfo.wireSize + 65536 + 64
+    let staging: UnsafeMutableRawPointer
+    let rxMessages: UnsafeMutablePointer<vsw_mmsghdr>
+    let rxIovecs: UnsafeMutablePointer<iovec>
+    let txMessages: UnsafeMutablePointer<vsw_mmsghdr>
+    let txIovecs: UnsafeMutablePointer<iovec>
+    var rxRing: RxRing?
+    let ringBlockTimeoutMs: UInt32
+
+    public init(id: UInt16, name: String, device: String, engine: IOEngine = .default, batchSize: Int = 64,
+                ringBlockTimeoutMs: UInt32 = 1) {
+        self.id = id; self.name = name; self.device = device; self.engine = engine
+        self.batchSize = batchSize
+        self.ringBlockTimeoutMs = ringBlockTimeoutMs
+        let stagingCount = engine == .mmsg ? batchSize : 0
+        staging = .allocate(byteCount: max(1, stagingCount * Self.stagingSize), alignment: 64)
+        rxMessages = .allocate(capacity: batchSize)
+        rxIovecs = .allocate(capacity: batchSize)
+        txMessages = .allocate(capacity: batchSize)
+        txIovecs = .allocate(capacity: batchSize)
+        for i in 0..<batchSize {
+            rxIovecs[i] = iovec(iov_base: stagingCount > 0 ? staging + i * Self.stagingSize : nil, iov_len: Self.stagingSize)
+            rxMessages[i] = vsw_mmsghdr()
+            rxMessages[i].msg_hdr.msg_iov = rxIovecs + i
+            rxMessages[i].msg_hdr.msg_iovlen = 1
+            txMessages[i] = vsw_mmsghdr()
+            txMessages[i].msg_hdr.msg_iov = txIovecs + i
+            txMessages[i].msg_hdr.msg_iovlen = 1
+        }
+    }
+
+    deinit {
+        staging.deallocate(); rxMessages.deallocate(); rxIovecs.deallocate()
+        txMessages.deallocate(); txIovecs.deallocate()
+    }
+
+    /// Opens the device now. Throws with the reason when it cannot (command-line ports must exist).
+    public func open() throws(PortError) {
+        _ = LinkInfo.setUp(device)
+        var ring: RxRing? = nil
+        let timeout = ringBlockTimeoutMs
+        let useRing = engine == .ring
+        let s = try PacketSocket.open(device: device, vnetHeader: true) { fd throws(PortError) in
+            if useRing { ring = try RxRing(fd: fd, device: self.device, blockTimeoutMs: timeout) }
+        }
+        socket = s
+        rxRing = ring
+        mtu = LinkInfo.mtu(of: device) ?? 1500
+        refreshLink()
+    }
+
+    func refreshLink() {
+        guard socket != nil else { state = "down (no device)"; linkRunning = false; return }
+        linkRunning = LinkInfo.isRunning(device) ?? false
+        state = linkRunning ? "up" : "down (link down)"
+    }
+
+    public func start(ring: Ring) {
+        guard let s = socket, !armed else { return }
+        ring.pollMultishot(fd: s.fd, userData: Completion.encode(.readiness, port: id, slot: 0))
+        armed = true
+        ready = true   // frames may have queued before the poll was armed
+    }
+
+    public func receive(into batch: inout PacketBatch, pool: FramePool, counters: PortCounters, ring: Ring?) {
+        guard let s = socket else { ready = false; return }
+        if let r = rxRing {
+            if !r.receive(into: &batch, port: id, mtu: mtu, pool: pool, counters: counters) { ready = false }
+            return
+        }
+        let want = min(batch.remaining, batchSize)
+        guard want > 0 else { return }
+        let n = vsw_recvmmsg(s.fd, rxMessages, UInt32(want), Int32(MSG_DONTWAIT))
+        if n <= 0 {
+            ready = false
+            if n < 0 && errno != EAGAIN { _ = s.takeError(); refreshLink() }
+            return
+        }
+        for i in 0..<Int(n) {
+            let truncated = rxMessages[i].msg_hdr.msg_flags & Int32(MSG_TRUNC) != 0
+            if let f = admitFrame(UnsafeRawPointer(rxIovecs[i].iov_base!), count: Int(rxMessages[i].msg_len), vnet: true,
+                                  truncated: truncated, port: id, mtu: mtu, pool: pool, counters: counters) {
+                batch.append(f)
+            }
+        }
+        if Int(n) < want { ready = false }
+    }
+
+    public func transmit(_ frames: UnsafeMutablePointer<FrameIndex>, count: Int, pool: FramePool, counters: PortCounters,
+                         ring: Ring?) {
+        guard let s = socket else {
+            counters.countDrop(Int(id), .portDown, UInt64(count))
+            for i in 0..<count { pool.free(frames[i]) }
+            return
+        }
+        var start = 0
+        while start < count {
+            let n = min(batchSize, count - start)
+            var bytes = 0
+            for i in 0..<n {
+                let f = frames[start + i]
+                let m = pool.meta[Int(f)]
+                let header = pool.data(f) - OffloadInfo.wireSize
+                m.offload.store(to: header)
+                txIovecs[i] = iovec(iov_base: header, iov_len: Int(m.length) + OffloadInfo.wireSize)
+            }
+            var sent = 0
+            while sent < n {
+                let rc = vsw_sendmmsg(s.fd, txMessages + sent, UInt32(n - sent), Int32(MSG_DONTWAIT))
+                if rc > 0 {
+                    sent += Int(rc)
+                } else {
+                    // The frame at `sent` was refused (device down, queue full): count it and go on.
+                    counters.countDrop(Int(id), .txError)
+                    sent += 1
+                }
+            }
+            for i in 0..<n {
+                let f = frames[start + i]
+                bytes += Int(pool.meta[Int(f)].length)
+                pool.free(f)
+            }
+            counters.countTx(Int(id), packets: n, bytes: bytes)
+            start += n
+        }
+    }
+
+    public func complete(_ c: Completion, ring: Ring, pool: FramePool, counters: PortCounters) {
+        guard c.tag == Completion.Tag.readiness.rawValue, let s = socket else { return }
+        if c.result < 0 {
+            armed = false   // the poll ended (cancelled on stop, or an error); maintain() re-arms
+            return
+        }
+        let events = Int32(c.result)
+        if events & Int32(POLLERR) != 0 {
+            let err = s.takeError()
+            if err == ENETDOWN { linkRunning = false; state = "down (link down)" }
+        }
+        if events & Int32(POLLIN) != 0 { ready = true }
+        if !c.willContinue {
+            armed = false
+            start(ring: ring)
+        }
+    }
+
+    public func maintain(ring: Ring) {
+        if let s = socket {
+            // The device was deleted (or replaced by a new one with the same name): rebind.
+            if LinkInfo.index(of: device) != s.ifindex {
+                ring.cancel(userData: Completion.encode(.readiness, port: id, slot: 0))
+                closeSocket()
+            } else {
+                refreshLink()
+                if !armed { start(ring: ring) }
+                return
+            }
+        }
+        if (try? open()) != nil { start(ring: ring) }
+    }
+
+    func closeSocket() {
+        socket?.close()
+        socket = nil
+        rxRing = nil
+        ready = false
+        armed = false
+        linkRunning = false
+        state = "down (no device)"
+    }
+
+    public func stop(ring: Ring?, pool: FramePool) {
+        ring?.cancel(userData: Completion.encode(.readiness, port: id, slot: 0))
+        closeSocket()
+    }
+
+    public var kernelDrops: UInt64 { socket?.kernelDrops() ?? 0 }
+}

@@ -1,0 +1,143 @@
+import Glibc
+import Logging
+import Synchronization
+import SwivelPacket
+import SwivelPipeline
+import SwivelPorts
+
+/// Everything one datapath thread owns: the frame pool, the pipeline and its tables, the ring and the
+/// ports. Confined to that thread once `run()` starts; the control plane reaches it only through the
+/// mailbox.
+public final class Datapath {
+    public let pool: FramePool
+    public var pipeline: Pipeline
+    public let ring: Ring
+    public let clock: DatapathClock
+    public let mailbox: ControlMailbox
+    public private(set) var ports: [(any Port)?]
+    /// Port names by id and network names by id, for the control plane's documents.
+    public var portNetworks: [Int: String] = [:]
+    public var networkNames: [UInt16: String] = [:]
+    let batchSize: Int
+    var batch: PacketBatch
+    let running = Atomic<Bool>(true)
+    let wakeBuffer: UnsafeMutablePointer<UInt64> = .allocate(capacity: 1)
+    var lastTick: UInt64 = 0
+    let logger: Logger
+    public private(set) var iterations: UInt64 = 0
+
+    public init(maxPorts: Int = 256, batchSize: Int = 64, pool: FramePool = FramePool(), clock: DatapathClock = MonotonicClock(),
+                fdb: FDB = FDB(), logger: Logger = Logger(label: "swivel.datapath")) throws(PortError) {
+        self.pool = pool
+        self.batchSize = batchSize
+        self.clock = clock
+        self.logger = logger
+        ring = try Ring()
+        mailbox = ControlMailbox()
+        pipeline = Pipeline(pool: pool, topology: Topology(maxPorts: maxPorts, networkOfPort: [:]), batchCapacity: batchSize, fdb: fdb)
+        ports = Array(repeating: nil, count: maxPorts)
+        batch = PacketBatch(capacity: batchSize)
+    }
+
+    /// Adds a port (control plane, before or between batches) and publishes the new topology.
+    public func add(_ port: any Port, network: UInt16, networkName: String) {
+        ports[Int(port.id)] = port
+        portNetworks[Int(port.id)] = networkName
+        networkNames[network] = networkName
+        var assignment: [Int: UInt16] = [:]
+        for (i, _) in ports.enumerated() where ports[i] != nil {
+            assignment[i] = i == Int(port.id) ? network : pipeline.topology.networkOfPort[i]
+        }
+        pipeline.adopt(Topology(maxPorts: ports.count, networkOfPort: assignment))
+        port.start(ring: ring)
+        refreshState(of: port)
+    }
+
+    func refreshState(of port: any Port) {
+        pipeline.states.isUp[Int(port.id)] = port.isUp
+        pipeline.states.acceptsOffload[Int(port.id)] = port.acceptsOffload
+    }
+
+    public func requestStop() {
+        running.store(false, ordering: .releasing)
+        var one: UInt64 = 1
+        _ = write(mailbox.eventFD, &one, 8)
+    }
+
+    /// The loop: receive a batch from each ready port and run it through the pipeline, flush the transmit
+    /// queues, then one io_uring_enter — blocking (up to the next housekeeping tick) only when no port has
+    /// work, so an idle switch sleeps.
+    public func run() {
+        armWake()
+        lastTick = clock.nowNanos
+        while running.load(ordering: .relaxed) {
+            iterations &+= 1
+            if mailbox.hasRequests { for r in mailbox.takeAll() { r(self) } }
+            let now = clock.nowNanos
+            var busy = false
+            for case let port? in ports where port.hasReceivable {
+                port.receive(into: &batch, pool: pool, counters: pipeline.counters, ring: ring)
+                if batch.count > 0 {
+                    pipeline.process(&batch, now: now)
+                    busy = true
+                }
+                if port.hasReceivable { busy = true }
+                flushQueues(onlyIfAbove: pipeline.queues.capacity - batchSize)
+            }
+            flushQueues(onlyIfAbove: 0)
+            if now &- lastTick >= 1_000_000_000 { tick(now: now) }
+            ring.submit(waitNanos: busy ? 0 : max(1, 1_000_000_000 - min(1_000_000_000, clock.nowNanos &- lastTick)))
+            ring.drainCompletions { c in handle(c) }
+        }
+        shutdown()
+    }
+
+    @inline(__always)
+    func flushQueues(onlyIfAbove threshold: Int) {
+        let q = pipeline.queues
+        for case let port? in ports {
+            let id = Int(port.id)
+            let n = q.counts[id]
+            if n > threshold {
+                port.transmit(q.queue(id), count: n, pool: pool, counters: pipeline.counters, ring: ring)
+                q.counts[id] = 0
+            }
+        }
+    }
+
+    func handle(_ c: Completion) {
+        if c.tag == Completion.Tag.wake.rawValue {
+            armWake()
+            return
+        }
+        guard c.tag != 0, Int(c.port) < ports.count, let port = ports[Int(c.port)] else { return }
+        port.complete(c, ring: ring, pool: pool, counters: pipeline.counters)
+    }
+
+    func armWake() {
+        ring.read(fd: mailbox.eventFD, into: wakeBuffer, count: 8, userData: Completion.encode(.wake, port: 0, slot: 0))
+    }
+
+    func tick(now: UInt64) {
+        lastTick = now
+        pipeline.tick(now: now)
+        for case let port? in ports {
+            let wasUp = port.isUp
+            port.maintain(ring: ring)
+            refreshState(of: port)
+            if wasUp != port.isUp {
+                logger.info("port \(port.name) (\(port.device)): \(port.state)")
+                if !port.isUp { pipeline.l2.fdb.flush(port: port.id) }
+            }
+        }
+    }
+
+    func shutdown() {
+        for r in mailbox.close() { r(self) }
+        for case let port? in ports { port.stop(ring: ring, pool: pool) }
+        ring.submit(waitNanos: 0)
+        ring.drainCompletions { c in handle(c) }
+        batch.deallocate()
+        wakeBuffer.deallocate()
+    }
+}

@@ -1,0 +1,163 @@
+import Foundation
+import Logging
+import SwivelControl
+import SwivelPacket
+import SwivelPipeline
+import SwivelPorts
+
+/// Options of the datapath that are not part of the network model.
+public struct DatapathOptions: Sendable {
+    public var engine: IOEngine = .default
+    public var batchSize = 64
+    public var ringBlockTimeoutMs: UInt32 = 1
+    public var maxPorts = 256
+    public init() {}
+}
+
+/// Builds the datapath from the network model, runs it on its own thread, and answers the control
+/// plane's questions with documents copied from the datapath between batches.
+public final class SwitchRuntime: Sendable {
+    public let mailbox: ControlMailbox
+    let done = DispatchSemaphore(value: 0)
+    nonisolated(unsafe) let datapath: Datapath
+    let logger: Logger
+
+    /// Opens every port. Ports owned by `cli` must open now (a typo must not start a useless switch);
+    /// configured ports whose device is missing start `down (no device)` and bind when it appears.
+    public init(config: NetworkConfig, options: DatapathOptions = DatapathOptions(),
+                logger: Logger = Logger(label: "swivel")) throws {
+        self.logger = logger
+        var networkIDs: [String: UInt16] = [:]
+        var fdbLimit = FDB.defaultLimit, aging = FDB.defaultAgingSeconds
+        for n in config.networks {
+            networkIDs[n.name] = UInt16(networkIDs.count)
+            if let a = n.fdb?.agingSeconds { aging = a }
+            if let m = n.fdb?.maxEntries { fdbLimit = max(fdbLimit, m) }
+        }
+        if networkIDs[NetworkConfig.defaultNetworkName] == nil {
+            networkIDs[NetworkConfig.defaultNetworkName] = UInt16(networkIDs.count)
+        }
+        let dp = try Datapath(maxPorts: options.maxPorts, batchSize: options.batchSize,
+                              fdb: FDB(limit: fdbLimit, agingSeconds: aging), logger: logger)
+        var opened: [any SwivelPorts.Port] = []
+        do {
+            for (i, spec) in config.ports.enumerated() {
+                let id = UInt16(i)
+                let fromCLI = spec.owner == "cli"
+                let port: any SwivelPorts.Port
+                switch spec.kind {
+                case .afpacket:
+                    let p = AFPacketPort(id: id, name: spec.name, device: spec.device, engine: options.engine,
+                                         batchSize: options.batchSize, ringBlockTimeoutMs: options.ringBlockTimeoutMs)
+                    do { try p.open() } catch {
+                        if fromCLI { throw error }
+                        logger.warning("port \(spec.name): \(error.reason); it stays down until \(spec.device) appears")
+                    }
+                    port = p
+                case .tap:
+                    let p = TapPort(id: id, name: spec.name, device: spec.device, persistent: !fromCLI)
+                    do { try p.open() } catch {
+                        if fromCLI { throw error }
+                        logger.warning("port \(spec.name): \(error.reason); retrying every second")
+                    }
+                    port = p
+                }
+                opened.append(port)
+                let net = spec.effectiveNetwork
+                dp.add(port, network: networkIDs[net]!, networkName: net)
+                logger.info("port \(spec.name): \(spec.kind.rawValue) \(spec.device) in network \(net): \(port.state)")
+            }
+        } catch {
+            for p in opened { p.stop(ring: dp.ring, pool: dp.pool) }
+            throw error
+        }
+        datapath = dp
+        mailbox = dp.mailbox
+    }
+
+    /// Starts the datapath thread.
+    public func start() {
+        // The datapath moves to its thread here and is touched only there from now on (mailbox aside).
+        nonisolated(unsafe) let dp = datapath
+        let done = self.done
+        let thread = Thread {
+            dp.run()
+            done.signal()
+        }
+        thread.name = "swivel-datapath"
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
+    /// Stops the datapath and waits for it to release its ports.
+    public func stop() {
+        datapath.requestStop()
+        done.wait()
+    }
+
+    // MARK: documents for the API
+
+    public func ports() async throws -> [PortStateDoc] {
+        try await mailbox.perform { dp in
+            dp.ports.compactMap { $0 }.map { p in
+                let c = dp.pipeline.counters.snapshot(port: Int(p.id))
+                var drops: [String: UInt64] = [:]
+                for (r, n) in c.drops { drops[r.name] = n }
+                return PortStateDoc(name: p.name, id: Int(p.id), kind: p.kind, device: p.device,
+                                    network: dp.portNetworks[Int(p.id)] ?? "-", state: p.state, mtu: p.mtu,
+                                    rxPackets: c.rxPackets, rxBytes: c.rxBytes, txPackets: c.txPackets,
+                                    txBytes: c.txBytes, drops: drops,
+                                    kernelDrops: (p as? AFPacketPort)?.kernelDrops ?? 0)
+            }
+        }
+    }
+
+    public func fdb() async throws -> FDBDoc {
+        try await mailbox.perform { dp in
+            let now = dp.clock.nowNanos
+            let fdb = dp.pipeline.l2.fdb
+            let rows = fdb.rows(now: now).map { r in
+                FDBEntryDoc(port: dp.ports[Int(r.port)]?.name ?? "#\(r.port)", network: dp.networkNames[r.network] ?? "#\(r.network)",
+                            vlan: 0, mac: r.mac.description, type: r.isStatic ? "static" : "learned", age: Int(r.ageSeconds))
+            }
+            let s = fdb.stats
+            return FDBDoc(entries: rows, stats: FDBStatsDoc(current: fdb.count, limit: fdb.table.limit, learned: s.learned,
+                                                            moved: s.moved, expired: s.expired, limitHits: s.limitHits))
+        }
+    }
+
+    public func flows() async throws -> FlowsDoc {
+        try await mailbox.perform { dp in
+            let now = dp.clock.nowNanos
+            let table = dp.pipeline.flows
+            func portName(_ p: UInt16) -> String { dp.ports[Int(p)]?.name ?? "#\(p)" }
+            let flows = table.rows().map { key, r -> FlowDoc in
+                let action: String
+                switch r.decision.action {
+                case .output: action = "output:\(portName(r.decision.port))"
+                case .flood: action = "flood"
+                case .drop: action = "drop:\(DropReason(rawValue: r.decision.reason)?.name ?? "?")"
+                }
+                return FlowDoc(inPort: portName(key.inPort), network: dp.networkNames[key.network] ?? "#\(key.network)",
+                               ethSrc: key.source.description, ethDst: key.destination.description, actions: action,
+                               packets: r.packets, bytes: r.bytes, ageSeconds: Double(now &- r.firstSeen) / 1e9,
+                               idleSeconds: Double(now &- r.lastSeen) / 1e9, thread: 0)
+            }.sorted { ($0.inPort, $0.ethSrc, $0.ethDst) < ($1.inPort, $1.ethSrc, $1.ethDst) }
+            let s = table.stats
+            return FlowsDoc(flows: flows, stats: FlowStatsDoc(entries: table.table.count, limit: table.table.limit,
+                                                              created: s.created, hits: s.hits, expired: s.expired,
+                                                              notRecorded: s.notRecorded))
+        }
+    }
+
+    public func flushFDB() async throws -> Int {
+        try await mailbox.perform { dp in
+            dp.pipeline.l2.invalidateCache()
+            return dp.pipeline.l2.fdb.flush()
+        }
+    }
+
+    public func flushFlows() async throws -> Int {
+        try await mailbox.perform { dp in dp.pipeline.flows.flush() }
+    }
+}
