@@ -1,0 +1,73 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// A minimal client of swiveld's HTTP/JSON API on its Unix socket, on SwiftNIO's HTTP/1.1 codec
+/// (already a dependency of the server), so swivelctl stays small and needs no TLS stack.
+struct APIClient {
+    var socketPath: String
+
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    func request(_ method: HTTPMethod, _ path: String, body: Data? = nil) async throws -> (Int, Data) {
+        let collector = ResponseCollector()
+        let channel: Channel
+        do {
+            channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .channelInitializer { ch in
+                    ch.eventLoop.makeCompletedFuture {
+                        try ch.pipeline.syncOperations.addHTTPClientHandlers()
+                        try ch.pipeline.syncOperations.addHandler(collector)
+                    }
+                }
+                .connect(unixDomainSocketPath: socketPath).get()
+        } catch {
+            throw Failure(description: "cannot reach swiveld at \(socketPath): \(error) (is swiveld running? use --socket PATH)")
+        }
+        var head = HTTPRequestHead(version: .http1_1, method: method, uri: path)
+        head.headers.add(name: "Host", value: "localhost")
+        head.headers.add(name: "Connection", value: "close")
+        if let body {
+            head.headers.add(name: "Content-Type", value: "application/json")
+            head.headers.add(name: "Content-Length", value: String(body.count))
+        } else if method == .POST || method == .PUT {
+            head.headers.add(name: "Content-Length", value: "0")
+        }
+        channel.write(HTTPClientRequestPart.head(head), promise: nil)
+        if let body { channel.write(HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(bytes: body))), promise: nil) }
+        try await channel.writeAndFlush(HTTPClientRequestPart.end(nil))
+        let result = try await collector.result.futureResult.get()
+        try? await channel.close()
+        return result
+    }
+}
+
+final class ResponseCollector: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = HTTPClientResponsePart
+    // Touched only on the channel's event loop.
+    var status = 0
+    var body = Data()
+    let result: EventLoopPromise<(Int, Data)>
+
+    init() { result = MultiThreadedEventLoopGroup.singleton.next().makePromise() }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let h): status = Int(h.status.code)
+        case .body(var b): if let bytes = b.readBytes(length: b.readableBytes) { body.append(contentsOf: bytes) }
+        case .end: result.succeed((status, body))
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        result.fail(error)
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        result.fail(APIClient.Failure(description: "swiveld closed the connection"))
+    }
+}
