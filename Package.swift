@@ -71,7 +71,7 @@ let package = Package(
         .testTarget(name: "SwivelPacketTests", dependencies: ["SwivelPacket"]),
         .testTarget(name: "SwivelPipelineTests", dependencies: ["SwivelPipeline", "SwivelPacket"]),
         .testTarget(name: "SwivelPortsTests", dependencies: ["SwivelPorts", "SwivelPipeline", "SwivelPacket"],
-                    resources: [.copy("Fixtures")]),
+                    exclude: ["Fixtures"]),
         .testTarget(name: "SwivelControlTests", dependencies: ["SwivelControl"]),
         .testTarget(name: "IntegrationTests", dependencies: ["swiveld", "swivelctl", "SwivelPacket"]),
     ]

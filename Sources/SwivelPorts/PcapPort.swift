@@ -40,6 +40,8 @@ public final class PcapPort: Port {
             guard let d = pcap_dump_open(writerHandle, output) else {
                 let reason = String(cString: pcap_geterr(writerHandle))
                 pcap_close(writerHandle)
+                writerHandle = nil
+                if let r = reader { pcap_close(r); reader = nil }
                 throw PortError(port: name, reason: "cannot write \(output): \(reason)")
             }
             dumper = d
