@@ -33,7 +33,7 @@ public enum ConfigLoader {
 struct Reader {
     let file: String
     var errors: [ConfigError] = []
-    /// Where each object was defined (path -> line, column), for validation errors.
+    /// Where each object was defined ("ports[2]" -> line, column), for validation errors.
     var marks: [String: (Int, Int)] = [:]
 
     init(file: String) { self.file = file }
@@ -113,7 +113,7 @@ struct Reader {
             }
         }
         if spec.name.isEmpty { if !fields.contains(where: { $0.0 == "name" }) { fail(node, path, "missing required key 'name'") }; return nil }
-        marks["network:\(spec.name)"] = (node.mark?.line ?? 0, node.mark?.column ?? 0)
+        marks[path] = (node.mark?.line ?? 0, node.mark?.column ?? 0)
         return spec
     }
 
@@ -139,7 +139,7 @@ struct Reader {
             if !fields.contains(where: { $0.0 == key }) { fail(node, path, "missing required key '\(key)'") }
         }
         guard let name, let kind, let device else { return nil }
-        marks["port:\(name)"] = (node.mark?.line ?? 0, node.mark?.column ?? 0)
+        marks[path] = (node.mark?.line ?? 0, node.mark?.column ?? 0)
         return PortSpec(name: name, kind: kind, device: device, network: network, owner: owner ?? "config")
     }
 }
@@ -153,20 +153,20 @@ public enum Validator {
             errors.append(ConfigError(file: file, line: m.0, column: m.1, path: path, reason: reason))
         }
         var networks = Set<String>()
-        for n in c.networks {
-            if !networks.insert(n.name).inserted { add("network:\(n.name)", "networks.\(n.name)", "duplicate network name '\(n.name)'") }
+        for (i, n) in c.networks.enumerated() {
+            if !networks.insert(n.name).inserted { add("networks[\(i)]", "networks.\(n.name)", "duplicate network name '\(n.name)'") }
         }
         var vlans: [Int: String] = [:]
-        for n in c.networks {
+        for (i, n) in c.networks.enumerated() {
             guard let v = n.vlan else { continue }
             if let other = vlans[v], other != n.name {
-                add("network:\(n.name)", "networks.\(n.name).vlan", "vlan \(v) is already used by network '\(other)'")
+                add("networks[\(i)]", "networks.\(n.name).vlan", "vlan \(v) is already used by network '\(other)'")
             }
             vlans[v] = n.name
         }
         var ports = Set<String>(), devices: [String: String] = [:]
-        for p in c.ports {
-            let key = "port:\(p.name)"
+        for (i, p) in c.ports.enumerated() {
+            let key = "ports[\(i)]"
             if !ports.insert(p.name).inserted { add(key, "ports.\(p.name)", "duplicate port name '\(p.name)'") }
             if p.device.utf8.count > 15 || p.device.contains("/") || p.device.contains(" ") {
                 add(key, "ports.\(p.name).device", "'\(p.device)' is not a valid interface name (at most 15 characters, no '/' or spaces)")

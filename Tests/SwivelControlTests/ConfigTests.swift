@@ -1,0 +1,90 @@
+import Testing
+@testable import SwivelControl
+
+@Suite struct ConfigTests {
+    @Test func parsesNetworksAndPorts() throws {
+        let yaml = """
+            networks:
+              - name: blue
+                vlan: 10
+                fdb:
+                  aging_seconds: 60
+                  max_entries: 1024
+            ports:
+              - name: c1
+                kind: afpacket
+                device: veth-c1
+                network: blue
+              - name: c2
+                kind: tap
+                device: tap-c2
+            """
+        let c = try ConfigLoader.parse(yaml, file: "swivel.yaml")
+        #expect(c.networks == [NetworkSpec(name: "blue", vlan: 10, fdb: FDBSettings(agingSeconds: 60, maxEntries: 1024))])
+        #expect(c.ports == [PortSpec(name: "c1", kind: .afpacket, device: "veth-c1", network: "blue", owner: "config"),
+                            PortSpec(name: "c2", kind: .tap, device: "tap-c2", owner: "config")])
+        #expect(c.ports[1].effectiveNetwork == "default")
+    }
+
+    @Test func emptyFileIsAnEmptyState() throws {
+        #expect(try ConfigLoader.parse("", file: "f") == NetworkConfig())
+    }
+
+    struct Broken: CustomTestStringConvertible, Sendable {
+        var yaml: String
+        var expected: [String]   // each error rendered as file:line:col: path: reason
+        var testDescription: String { expected.first ?? "" }
+    }
+
+    static let broken: [Broken] = [
+        Broken(yaml: "ports:\n  - name: p\n    kind: afpacket\n    device: v1\n    colour: red\n",
+               expected: ["f.yaml:5:5: ports[0].colour: unknown key 'colour' (expected one of: name, kind, device, network, trunk, native, addresses, security_groups, owner)"]),
+        Broken(yaml: "ports:\n  - name: p\n    kind: bridge\n    device: v1\n",
+               expected: ["f.yaml:3:11: ports[0].kind: unknown port kind 'bridge' (expected afpacket or tap)"]),
+        Broken(yaml: "ports:\n  - name: p\n    kind: afpacket\n",
+               expected: ["f.yaml:2:5: ports[0]: missing required key 'device'"]),
+        Broken(yaml: "networks:\n  - name: blue\n    vlan: 5000\n",
+               expected: ["f.yaml:3:11: networks[0].vlan: must be between 1 and 4094"]),
+        Broken(yaml: "networks: [\n", expected: ["f.yaml:2:1: : YAML syntax: did not find expected node content"]),
+        Broken(yaml: "ports:\n  - {name: a, kind: afpacket, device: v1, network: green}\n  - {name: a, kind: tap, device: v1}\n",
+               expected: ["f.yaml:3:5: ports.a: duplicate port name 'a'",
+                          "f.yaml:3:5: ports.a.device: device 'v1' is already used by port 'a'",
+                          "f.yaml:2:5: ports.a.network: unknown network 'green'"]),
+        Broken(yaml: "ports:\n  - {name: a, kind: afpacket, device: this-name-is-too-long}\n",
+               expected: ["f.yaml:2:5: ports.a.device: 'this-name-is-too-long' is not a valid interface name (at most 15 characters, no '/' or spaces)"]),
+        Broken(yaml: "networks:\n  - {name: a, vlan: 10}\n  - {name: b, vlan: 10}\n",
+               expected: ["f.yaml:3:5: networks.b.vlan: vlan 10 is already used by network 'a'"]),
+    ]
+
+    @Test(arguments: broken) func brokenConfigsNameFileLineAndReason(_ b: Broken) {
+        do {
+            _ = try ConfigLoader.parse(b.yaml, file: "f.yaml")
+            Issue.record("accepted a broken config")
+        } catch {
+            #expect(Set(error.errors.map(\.description)) == Set(b.expected))
+        }
+    }
+
+    @Test func reportsAllErrorsAtOnce() {
+        let yaml = "ports:\n  - {name: a, kind: nope, device: v1}\n  - {name: b, kind: tap}\nrouters: []\n"
+        #expect(throws: ConfigErrors.self) { try ConfigLoader.parse(yaml, file: "f") }
+        do { _ = try ConfigLoader.parse(yaml, file: "f") } catch { #expect(error.errors.count == 3) }
+    }
+}
+
+@Suite struct ShorthandTests {
+    @Test func ports() throws {
+        #expect(try Shorthand.port("afpacket:veth1") == PortSpec(name: "veth1", kind: .afpacket, device: "veth1", owner: "cli"))
+        #expect(try Shorthand.port("tap:tap0,network=red,name=vm") == PortSpec(name: "vm", kind: .tap, device: "tap0", network: "red", owner: "cli"))
+        #expect(throws: ConfigError.self) { try Shorthand.port("veth1") }
+        #expect(throws: ConfigError.self) { try Shorthand.port("bridge:br0") }
+        #expect(throws: ConfigError.self) { try Shorthand.port("afpacket:v1,colour=red") }
+        #expect(throws: ConfigError.self) { try Shorthand.port("afpacket:0123456789abcdefg") }
+    }
+
+    @Test func networks() throws {
+        #expect(try Shorthand.network("blue,vlan=10,mtu=9000") == NetworkSpec(name: "blue", vlan: 10, mtu: 9000, owner: "cli"))
+        #expect(throws: ConfigError.self) { try Shorthand.network("blue,vlan=0") }
+        #expect(throws: ConfigError.self) { try Shorthand.network("vlan=10") }
+    }
+}
