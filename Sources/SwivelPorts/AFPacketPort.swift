@@ -22,6 +22,8 @@ public final class AFPacketPort: Port {
     var linkRunning = false
     var ready = false
     var armed = false
+    /// Bumped on every open: completions of a poll armed on an earlier socket are recognised and ignored.
+    var generation: UInt32 = 0
     let batchSize: Int
     // mmsg engine: one staging buffer per message, big enough for a 64 KiB super-frame.
     static let stagingSize = OffloadInfo.wireSize + 65536 + 64
@@ -71,6 +73,7 @@ public final class AFPacketPort: Port {
         }
         socket = s
         rxRing = ring
+        generation &+= 1
         mtu = LinkInfo.mtu(of: device) ?? 1500
         refreshLink()
     }
@@ -83,7 +86,7 @@ public final class AFPacketPort: Port {
 
     public func start(ring: Ring) {
         guard let s = socket, !armed else { return }
-        ring.pollMultishot(fd: s.fd, userData: Completion.encode(.readiness, port: id, slot: 0))
+        ring.pollMultishot(fd: s.fd, userData: Completion.encode(.readiness, port: id, slot: generation))
         armed = true
         ready = true   // frames may have queued before the poll was armed
     }
@@ -152,7 +155,7 @@ public final class AFPacketPort: Port {
     }
 
     public func complete(_ c: Completion, ring: Ring, pool: FramePool, counters: PortCounters) {
-        guard c.tag == Completion.Tag.readiness.rawValue, let s = socket else { return }
+        guard c.tag == Completion.Tag.readiness.rawValue, c.slot == generation, let s = socket else { return }
         if c.result < 0 {
             armed = false   // the poll ended (cancelled on stop, or an error); maintain() re-arms
             return
@@ -173,7 +176,7 @@ public final class AFPacketPort: Port {
         if let s = socket {
             // The device was deleted (or replaced by a new one with the same name): rebind.
             if LinkInfo.index(of: device) != s.ifindex {
-                ring.cancel(userData: Completion.encode(.readiness, port: id, slot: 0))
+                ring.cancel(userData: Completion.encode(.readiness, port: id, slot: generation))
                 closeSocket()
             } else {
                 refreshLink()
@@ -195,7 +198,7 @@ public final class AFPacketPort: Port {
     }
 
     public func stop(ring: Ring?, pool: FramePool) {
-        ring?.cancel(userData: Completion.encode(.readiness, port: id, slot: 0))
+        ring?.cancel(userData: Completion.encode(.readiness, port: id, slot: generation))
         closeSocket()
     }
 
