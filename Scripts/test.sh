@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: unit tests, pcap fixtures, and integration tests that build real network
+# namespaces, veth pairs and TAPs around a real swiveld (those need root; without it they are skipped).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source Scripts/setup-deps.sh
+swift build --build-tests
+swift test --skip-build "$@"
