@@ -10,6 +10,7 @@ public final class AFPacketPort: Port {
     public let id: UInt16
     public let name: String
     public let device: String
+    let deviceName: InterfaceName
     public let engine: IOEngine
     public var kind: String { "afpacket" }
     public private(set) var state = "down (no device)"
@@ -37,7 +38,7 @@ public final class AFPacketPort: Port {
 
     public init(id: UInt16, name: String, device: String, engine: IOEngine = .default, batchSize: Int = 64,
                 ringBlockTimeoutMs: UInt32 = 1) {
-        self.id = id; self.name = name; self.device = device; self.engine = engine
+        self.id = id; self.name = name; self.device = device; deviceName = InterfaceName(device); self.engine = engine
         self.batchSize = batchSize
         self.ringBlockTimeoutMs = ringBlockTimeoutMs
         let stagingCount = engine == .mmsg ? batchSize : 0
@@ -64,23 +65,23 @@ public final class AFPacketPort: Port {
 
     /// Opens the device now. Throws with the reason when it cannot (command-line ports must exist).
     public func open() throws(PortError) {
-        _ = LinkInfo.setUp(device)
+        _ = LinkInfo.setUp(deviceName)
         var ring: RxRing? = nil
         let timeout = ringBlockTimeoutMs
         let useRing = engine == .ring
-        let s = try PacketSocket.open(device: device, vnetHeader: true) { fd throws(PortError) in
+        let s = try PacketSocket.open(device: deviceName, vnetHeader: true) { fd throws(PortError) in
             if useRing { ring = try RxRing(fd: fd, device: self.device, blockTimeoutMs: timeout) }
         }
         socket = s
         rxRing = ring
         generation &+= 1
-        mtu = LinkInfo.mtu(of: device) ?? 1500
+        mtu = LinkInfo.mtu(of: deviceName) ?? 1500
         refreshLink()
     }
 
     func refreshLink() {
         guard socket != nil else { state = "down (no device)"; linkRunning = false; return }
-        linkRunning = LinkInfo.isRunning(device) ?? false
+        linkRunning = LinkInfo.isRunning(deviceName) ?? false
         state = linkRunning ? "up" : "down (link down)"
     }
 
@@ -175,7 +176,7 @@ public final class AFPacketPort: Port {
     public func maintain(ring: Ring) {
         if let s = socket {
             // The device was deleted (or replaced by a new one with the same name): rebind.
-            if LinkInfo.index(of: device) != s.ifindex {
+            if LinkInfo.index(of: deviceName) != s.ifindex {
                 ring.cancel(userData: Completion.encode(.readiness, port: id, slot: generation))
                 closeSocket()
             } else {

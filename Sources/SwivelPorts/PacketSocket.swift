@@ -7,18 +7,18 @@ struct PacketSocket {
     let ifindex: Int32
 
     /// Opens and binds the socket. `configure` runs after the options and before bind (ring setup).
-    static func open(device: String, vnetHeader: Bool,
+    static func open(device: InterfaceName, vnetHeader: Bool,
                      configure: (Int32) throws(PortError) -> Void = { _ throws(PortError) in }) throws(PortError) -> PacketSocket {
         guard let ifindex = LinkInfo.index(of: device) else {
-            throw PortError(port: device, reason: "no such interface")
+            throw PortError(port: device.name, reason: "no such interface")
         }
         // Protocol 0 until bind: an ETH_P_ALL socket would see every interface's frames in between.
         let fd = socket(AF_PACKET, Int32(SOCK_RAW.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw PortError(port: device, reason: "socket(AF_PACKET): \(errnoText(errno))") }
+        guard fd >= 0 else { throw PortError(port: device.name, reason: "socket(AF_PACKET): \(errnoText(errno))") }
         func fail(_ what: String) -> PortError {
             let e = errno
             Glibc.close(fd)
-            return PortError(port: device, reason: "\(what): \(errnoText(e))")
+            return PortError(port: device.name, reason: "\(what): \(errnoText(e))")
         }
         var one: Int32 = 1
         if vnetHeader, setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &one, 4) != 0 { throw fail("PACKET_VNET_HDR") }

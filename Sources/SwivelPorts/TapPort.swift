@@ -11,6 +11,7 @@ public final class TapPort: Port {
     public let id: UInt16
     public let name: String
     public let device: String
+    let deviceName: InterfaceName
     public let persistent: Bool
     public var kind: String { "tap" }
     public private(set) var state = "down (not open)"
@@ -38,7 +39,7 @@ public final class TapPort: Port {
 
     public init(id: UInt16, name: String, device: String, persistent: Bool, readsInFlight: Int = 32,
                 maxWritesInFlight: Int = 512) {
-        self.id = id; self.name = name; self.device = device; self.persistent = persistent
+        self.id = id; self.name = name; self.device = device; deviceName = InterfaceName(device); self.persistent = persistent
         self.readsInFlight = readsInFlight
         self.maxWritesInFlight = maxWritesInFlight
         slots = .allocate(byteCount: readsInFlight * Self.slotSize, alignment: 64)
@@ -52,7 +53,7 @@ public final class TapPort: Port {
 
     /// Creates the TAP, or attaches to an existing one that nobody holds.
     public func open() throws(PortError) {
-        let existed = LinkInfo.index(of: device) != nil
+        let existed = LinkInfo.index(of: deviceName) != nil
         let rc = vsw_tap_open(device, 1)
         guard rc >= 0 else {
             let reason = rc == -EBUSY ? "TAP is held by another process" : errnoText(-rc)
@@ -66,8 +67,8 @@ public final class TapPort: Port {
         // A TAP we created for a command-line port vanishes with its descriptor; a configured one persists.
         // An existing TAP someone else made keeps its own persistence unless we are told to keep it.
         if created || persistent { _ = ioctl(fd, UInt(VSW_TUNSETPERSIST), CInt(persistent ? 1 : 0)) }
-        _ = LinkInfo.setUp(device)
-        mtu = LinkInfo.mtu(of: device) ?? 1500
+        _ = LinkInfo.setUp(deviceName)
+        mtu = LinkInfo.mtu(of: deviceName) ?? 1500
         state = "up"
     }
 

@@ -1,0 +1,154 @@
+import Benchmark
+import SwivelPacket
+import SwivelPipeline
+import SwivelPorts
+
+// Per-packet costs of the datapath on in-memory ports. One benchmark iteration is one batch of 64
+// frames taken from the pool (as a receive would), run through the whole pipeline, and transmitted
+// to memory ports that free them: the steady state of the fast path. `Mallocs (total)` must stay 0;
+// the control benchmark must show exactly 1, proving the malloc counter is live in this build.
+
+/// Ports 0-3 in one network. A, B, C are learned on ports 0, 1, 2 before measuring.
+final class Bench {
+    let pool = FramePool(smallCount: 4096, largeCount: 4)
+    var pipeline: Pipeline
+    var batch = PacketBatch(capacity: 64)
+    let ports: [MemoryPort]
+    var now: UInt64 = 1_000_000_000
+    var frames: [[UInt8]]
+
+    init(frames: [[UInt8]], batchSize: Int = 64, flowLimit: Int = 65536) {
+        pipeline = Pipeline(pool: pool, topology: Topology(maxPorts: 4, networkOfPort: [0: 0, 1: 0, 2: 0, 3: 0]),
+                            batchCapacity: 256, flows: FlowTable(limit: flowLimit))
+        batch = PacketBatch(capacity: batchSize)
+        ports = (0..<4).map { MemoryPort(id: UInt16($0), name: "m\($0)", capture: false) }
+        for p in 0..<4 { pipeline.states.isUp[p] = true }
+        self.frames = frames
+        for (port, host) in [(0, a), (1, b), (2, c)] {
+            run([(UInt16(port), PacketBuilder.ethernet(destination: .broadcast, source: host, etherType: 0x0800, payload: payload))])
+        }
+    }
+
+    let a = MACAddress(2, 0, 0, 0, 0, 0xa), b = MACAddress(2, 0, 0, 0, 0, 0xb), c = MACAddress(2, 0, 0, 0, 0, 0xc)
+    let payload = [UInt8](repeating: 0x45, count: 46)
+
+    func run(_ input: [(UInt16, [UInt8])]) {
+        for (port, bytes) in input {
+            batch.append(bytes.withUnsafeBytes { pool.make(bytes: $0, inPort: port)! })
+        }
+        step()
+    }
+
+    /// One batch: frames from port 0 (copied into pool frames), pipeline, transmit.
+    @inline(__always)
+    func step() {
+        pipeline.process(&batch, now: now)
+        let q = pipeline.queues
+        for p in ports {
+            let id = Int(p.id)
+            if q.counts[id] > 0 {
+                p.transmit(q.queue(id), count: q.counts[id], pool: pool, counters: pipeline.counters, ring: nil)
+                q.counts[id] = 0
+            }
+        }
+    }
+
+    @inline(__always)
+    func fillBatch() {
+        frames.withUnsafeBufferPointer { fs in
+            var i = 0
+            while !batch.isFull {
+                let f = fs[i % fs.count].withUnsafeBytes { pool.make(bytes: $0, inPort: 0)! }
+                batch.append(f)
+                i += 1
+            }
+        }
+    }
+}
+
+func frame(_ dst: MACAddress, _ src: MACAddress) -> [UInt8] {
+    PacketBuilder.ethernet(destination: dst, source: src, etherType: 0x0800, payload: [UInt8](repeating: 0x45, count: 46))
+}
+
+let benchmarks: @Sendable () -> Void = {
+    // Wall clock is noisy on shared machines: report it, gate only on allocations (deterministic).
+    let allocationsMustNotChange = BenchmarkThresholds(absolute: [.p0: 0, .p25: 0, .p50: 0, .p75: 0, .p90: 0, .p99: 0, .p100: 0])
+    let timeIsReportedOnly = BenchmarkThresholds(relative: [.p0: 10_000, .p25: 10_000, .p50: 10_000, .p75: 10_000, .p90: 10_000,
+                                                           .p99: 10_000, .p100: 10_000],
+                                                 absolute: [.p0: .giga(1), .p25: .giga(1), .p50: .giga(1), .p75: .giga(1),
+                                                            .p90: .giga(1), .p99: .giga(1), .p100: .giga(1)])
+    Benchmark.defaultConfiguration = .init(
+        metrics: [.wallClock, .mallocCountTotal],
+        timeUnits: .nanoseconds,
+        warmupIterations: 100,
+        maxDuration: .seconds(2),
+        maxIterations: 200_000,
+        thresholds: [.mallocCountTotal: allocationsMustNotChange, .wallClock: timeIsReportedOnly])
+
+    Benchmark("Control: one allocation per iteration") { benchmark in
+        for _ in benchmark.scaledIterations {
+            let p = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 8)
+            blackHole(p)
+            p.deallocate()
+        }
+    }
+
+    for size in [1, 32, 64, 256] {
+        let hit = Bench(frames: [frame(MACAddress(2, 0, 0, 0, 0, 0xb), MACAddress(2, 0, 0, 0, 0, 0xa))], batchSize: size)
+        Benchmark("Pipeline: known unicast (flow hit), batch \(size)") { benchmark in
+            for _ in benchmark.scaledIterations {
+                hit.fillBatch()
+                hit.step()
+            }
+        }
+    }
+
+    let flood = Bench(frames: [frame(.broadcast, MACAddress(2, 0, 0, 0, 0, 0xa))])
+    Benchmark("Pipeline: broadcast flood to 3 ports, batch 64") { benchmark in
+        for _ in benchmark.scaledIterations {
+            flood.fillBatch()
+            flood.step()
+        }
+    }
+
+    // 64 distinct flows per batch into a flow table emptied before each batch: every packet is a miss
+    // (a new flow record) and an unknown unicast that floods.
+    let missFrames = (0..<64).map { frame(MACAddress(2, 0, 0, 1, 0, UInt8($0)), MACAddress(2, 0, 0, 0, 0, 0xa)) }
+    let miss = Bench(frames: missFrames, flowLimit: 64)
+    Benchmark("Pipeline: new flow (flow miss, unknown unicast), batch 64") { benchmark in
+        for _ in benchmark.scaledIterations {
+            miss.pipeline.flows.flush()
+            miss.fillBatch()
+            miss.step()
+        }
+    }
+
+    let parsePool = FramePool(smallCount: 128, largeCount: 1)
+    var parseBatch = PacketBatch(capacity: 64)
+    for _ in 0..<64 {
+        parseBatch.append(frame(.broadcast, MACAddress(2, 0, 0, 0, 0, 1)).withUnsafeBytes { parsePool.make(bytes: $0, inPort: 0)! })
+    }
+    let decisions = UnsafeMutablePointer<Decision>.allocate(capacity: 64)
+    nonisolated(unsafe) let parseInput = parseBatch
+    Benchmark("Stage: parse, batch 64") { benchmark in
+        for _ in benchmark.scaledIterations {
+            ParseStage.process(parseInput, pool: parsePool, decisions: decisions)
+            blackHole(decisions[63])
+        }
+    }
+
+    for entries in [1_000, 65_536] {
+        var fdb = FDB(limit: entries)
+        let macs = (0..<entries).map { MACAddress(rawValue: 0x0200_0000_0000 | UInt64($0) &* 2_654_435_761 & 0xFF_FFFF_FFFF) }
+        for (i, m) in macs.enumerated() { fdb.learn(network: 0, mac: m, port: UInt16(i % 8), now: 1) }
+        nonisolated(unsafe) var table = fdb
+        let probe = (0..<1024).map { macs[($0 &* 7919) % macs.count] }
+        Benchmark("FDB: lookup, \(entries) entries (1024 lookups)") { benchmark in
+            for _ in benchmark.scaledIterations {
+                var hits = 0
+                for m in probe where table.lookup(network: 0, mac: m, now: 2) != nil { hits += 1 }
+                blackHole(hits)
+            }
+        }
+    }
+}
