@@ -34,6 +34,7 @@ public final class AFPacketPort: Port {
     let txMessages: UnsafeMutablePointer<vsw_mmsghdr>
     let txIovecs: UnsafeMutablePointer<iovec>
     var rxRing: RxRing?
+    var rxRingV2: RxRingV2?
     let ringBlockTimeoutMs: UInt32
 
     public init(id: UInt16, name: String, device: String, engine: IOEngine = .default, batchSize: Int = 64,
@@ -67,13 +68,20 @@ public final class AFPacketPort: Port {
     public func open() throws(PortError) {
         _ = LinkInfo.setUp(deviceName)
         var ring: RxRing? = nil
+        var ringV2: RxRingV2? = nil
         let timeout = ringBlockTimeoutMs
-        let useRing = engine == .ring
+        let engine = self.engine
+        let device = self.device
         let s = try PacketSocket.open(device: deviceName, vnetHeader: true) { fd throws(PortError) in
-            if useRing { ring = try RxRing(fd: fd, device: self.device, blockTimeoutMs: timeout) }
+            switch engine {
+            case .ring: ringV2 = try RxRingV2(fd: fd, device: device)
+            case .ringV3: ring = try RxRing(fd: fd, device: device, blockTimeoutMs: timeout)
+            case .mmsg: break
+            }
         }
         socket = s
         rxRing = ring
+        rxRingV2 = ringV2
         generation &+= 1
         mtu = LinkInfo.mtu(of: deviceName) ?? 1500
         refreshLink()
@@ -94,6 +102,10 @@ public final class AFPacketPort: Port {
 
     public func receive(into batch: inout PacketBatch, pool: FramePool, counters: PortCounters, ring: Ring?) {
         guard let s = socket else { ready = false; return }
+        if let r = rxRingV2 {
+            if !r.receive(into: &batch, port: id, mtu: mtu, pool: pool, counters: counters) { ready = false }
+            return
+        }
         if let r = rxRing {
             if !r.receive(into: &batch, port: id, mtu: mtu, pool: pool, counters: counters) { ready = false }
             return
@@ -192,6 +204,7 @@ public final class AFPacketPort: Port {
         socket?.close()
         socket = nil
         rxRing = nil
+        rxRingV2 = nil
         ready = false
         armed = false
         linkRunning = false

@@ -1,11 +1,15 @@
-/// How AF_PACKET ports receive. Transmit is sendmmsg for both: one system call per batch.
+/// How AF_PACKET ports receive. Transmit is sendmmsg for all of them: one system call per batch.
+/// Readiness of every engine comes through the datapath's io_uring. Docs/benchmarks.md has the numbers.
 public enum IOEngine: String, CaseIterable, Sendable {
-    /// TPACKET_V3 mmap receive ring (the kernel writes frames into shared memory; no copy syscall
-    /// per batch), readiness through io_uring. Highest throughput; a block is handed over when full
-    /// or when its retire timer fires, so idle latency is bounded by that timer.
+    /// TPACKET_V2 mmap receive ring: the kernel writes each frame into shared memory and hands it over
+    /// at once (no receive system call per batch, no block timer). GSO super-frames larger than a slot
+    /// are read whole from the socket queue (PACKET_COPY_THRESH).
     case ring
-    /// recvmmsg into staging buffers, readiness through io_uring. Lowest latency at low rates.
+    /// TPACKET_V3 mmap receive ring: frames packed into blocks that the kernel hands over when full or
+    /// when the retire timer (`--ring-block-timeout`, ms) fires, so idle latency is about that timer.
+    case ringV3 = "ring-v3"
+    /// recvmmsg into staging buffers.
     case mmsg
 
-    public static let `default`: IOEngine = .mmsg
+    public static let `default`: IOEngine = .ring
 }

@@ -15,6 +15,8 @@ public final class Datapath {
     public let clock: DatapathClock
     public let mailbox: ControlMailbox
     public private(set) var ports: [(any Port)?]
+    /// The ports that exist, in id order: what the loop walks (never the 256 mostly empty slots).
+    var activePorts: [any Port] = []
     /// Port names by id and network names by id, for the control plane's documents.
     public var portNetworks: [Int: String] = [:]
     public var networkNames: [UInt16: String] = [:]
@@ -42,6 +44,7 @@ public final class Datapath {
     /// Adds a port (control plane, before or between batches) and publishes the new topology.
     public func add(_ port: any Port, network: UInt16, networkName: String) {
         ports[Int(port.id)] = port
+        activePorts = ports.compactMap { $0 }
         portNetworks[Int(port.id)] = networkName
         networkNames[network] = networkName
         var assignment: [Int: UInt16] = [:]
@@ -75,7 +78,7 @@ public final class Datapath {
             if mailbox.hasRequests { for r in mailbox.takeAll() { r(self) } }
             let now = clock.nowNanos
             var busy = false
-            for case let port? in ports where port.hasReceivable {
+            for port in activePorts where port.hasReceivable {
                 port.receive(into: &batch, pool: pool, counters: pipeline.counters, ring: ring)
                 if batch.count > 0 {
                     pipeline.process(&batch, now: now)
@@ -95,7 +98,7 @@ public final class Datapath {
     @inline(__always)
     func flushQueues(onlyIfAbove threshold: Int) {
         let q = pipeline.queues
-        for case let port? in ports {
+        for port in activePorts {
             let id = Int(port.id)
             let n = q.counts[id]
             if n > threshold {
@@ -121,7 +124,7 @@ public final class Datapath {
     func tick(now: UInt64) {
         lastTick = now
         pipeline.tick(now: now)
-        for case let port? in ports {
+        for port in activePorts {
             let wasUp = port.isUp
             port.maintain(ring: ring)
             refreshState(of: port)
@@ -134,7 +137,7 @@ public final class Datapath {
 
     func shutdown() {
         for r in mailbox.close() { r(self) }
-        for case let port? in ports { port.stop(ring: ring, pool: pool) }
+        for port in activePorts { port.stop(ring: ring, pool: pool) }
         ring.submit(waitNanos: 0)
         ring.drainCompletions { c in handle(c) }
         batch.deallocate()

@@ -14,7 +14,7 @@ struct SwitchingTests {
         try lab.adoptTap(3)
     }
 
-    @Test(arguments: ["mmsg", "ring"])
+    @Test(arguments: ["ring", "ring-v3", "mmsg"])
     func everyHostPingsEveryOther(engine: String) throws {
         let lab = Lab()
         defer { lab.cleanup() }
@@ -61,7 +61,7 @@ struct SwitchingTests {
         #expect(result.contains("received=10000 in_order=1"), "\(result)\n\(ports)")
     }
 
-    @Test(arguments: ["mmsg", "ring"])
+    @Test(arguments: ["ring", "ring-v3", "mmsg"])
     func tcpTransferVethToTapIsIntactWithDefaultOffloads(engine: String) throws {
         let lab = Lab()
         defer { lab.cleanup() }

@@ -45,6 +45,11 @@ static inline uint32_t vsw_block_first_offset(void *block) {
     return ((struct tpacket_block_desc *)block)->hdr.bh1.offset_to_first_pkt;
 }
 
+/// Acquire load / release store of a TPACKET_V2 frame's tp_status (the kernel writes the frame, then
+/// the status; we must see the frame's bytes after we see the status).
+static inline uint32_t vsw_load_acquire_u32(const void *p) { return __atomic_load_n((const uint32_t *)p, __ATOMIC_ACQUIRE); }
+static inline void vsw_store_release_u32(void *p, uint32_t v) { __atomic_store_n((uint32_t *)p, v, __ATOMIC_RELEASE); }
+
 /// Opens /dev/net/tun and attaches (creating if needed) the TAP named `name` with
 /// IFF_TAP|IFF_NO_PI|IFF_VNET_HDR. Returns the fd or -errno.
 int vsw_tap_open(const char *name, int vnet_hdr);
