@@ -41,6 +41,12 @@ struct Connection: ParsableArguments {
         }
     }
 
+    func printEncoded<T: Encodable>(_ value: T) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+
     func printJSON(_ data: Data) {
         // Re-indent the server's compact JSON for people; scripts get stable, sorted keys either way.
         if let obj = try? JSONSerialization.jsonObject(with: data),
@@ -129,12 +135,7 @@ struct FlowsCommand: AsyncParsableCommand {
                 var (doc, _) = try await connection.get("/v1/state/flows", as: FlowsDoc.self)
                 doc.flows = doc.flows.filter { (port == nil || $0.inPort == port) && (network == nil || $0.network == network) }
                 if let limit { doc.flows = Array(doc.flows.prefix(limit)) }
-                if connection.json {
-                    let enc = JSONEncoder()
-                    enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-                    print(String(decoding: try enc.encode(doc), as: UTF8.self))
-                    return
-                }
+                if connection.json { try connection.printEncoded(doc); return }
                 for f in doc.flows {
                     print("in_port=\(f.inPort),network=\(f.network),eth_src=\(f.ethSrc),eth_dst=\(f.ethDst) packets:\(f.packets), bytes:\(f.bytes), age:\(String(format: "%.1f", f.ageSeconds))s, idle:\(String(format: "%.1f", f.idleSeconds))s, thread:\(f.thread), actions:\(f.actions)")
                 }
@@ -148,12 +149,7 @@ struct FlowsCommand: AsyncParsableCommand {
         func run() async throws {
             do {
                 let (doc, _) = try await connection.get("/v1/state/flows", as: FlowsDoc.self)
-                if connection.json {
-                    let enc = JSONEncoder()
-                    enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-                    print(String(decoding: try enc.encode(doc.stats), as: UTF8.self))
-                    return
-                }
+                if connection.json { try connection.printEncoded(doc.stats); return }
                 let s = doc.stats
                 print("entries: \(s.entries) (limit \(s.limit))\ncreated: \(s.created)\nhits: \(s.hits)\nexpired: \(s.expired)\nnot recorded (table full): \(s.notRecorded)")
             } catch { throw fail(error) }

@@ -7,6 +7,8 @@ import SwivelPorts
 // frames taken from the pool (as a receive would), run through the whole pipeline, and transmitted
 // to memory ports that free them: the steady state of the fast path. `Mallocs (total)` must stay 0;
 // the control benchmark must show exactly 1, proving the malloc counter is live in this build.
+// Names have no spaces or slashes: the threshold files are written under shell-safe names but looked
+// up under the raw name, so only names that need no cleaning round-trip.
 
 /// Ports 0-3 in one network. A, B, C are learned on ports 0, 1, 2 before measuring.
 final class Bench {
@@ -85,7 +87,7 @@ let benchmarks: @Sendable () -> Void = {
         maxIterations: 200_000,
         thresholds: [.mallocCountTotal: allocationsMustNotChange, .wallClock: timeIsReportedOnly])
 
-    Benchmark("Control: one allocation per iteration") { benchmark in
+    Benchmark("Control.one-allocation-per-iteration") { benchmark in
         for _ in benchmark.scaledIterations {
             let p = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 8)
             blackHole(p)
@@ -95,7 +97,7 @@ let benchmarks: @Sendable () -> Void = {
 
     for size in [1, 32, 64, 256] {
         let hit = Bench(frames: [frame(MACAddress(2, 0, 0, 0, 0, 0xb), MACAddress(2, 0, 0, 0, 0, 0xa))], batchSize: size)
-        Benchmark("Pipeline: known unicast (flow hit), batch \(size)") { benchmark in
+        Benchmark("Pipeline.known-unicast-flow-hit.batch-\(size)") { benchmark in
             for _ in benchmark.scaledIterations {
                 hit.fillBatch()
                 hit.step()
@@ -104,7 +106,7 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     let flood = Bench(frames: [frame(.broadcast, MACAddress(2, 0, 0, 0, 0, 0xa))])
-    Benchmark("Pipeline: broadcast flood to 3 ports, batch 64") { benchmark in
+    Benchmark("Pipeline.broadcast-flood-3-ports.batch-64") { benchmark in
         for _ in benchmark.scaledIterations {
             flood.fillBatch()
             flood.step()
@@ -115,7 +117,7 @@ let benchmarks: @Sendable () -> Void = {
     // (a new flow record) and an unknown unicast that floods.
     let missFrames = (0..<64).map { frame(MACAddress(2, 0, 0, 1, 0, UInt8($0)), MACAddress(2, 0, 0, 0, 0, 0xa)) }
     let miss = Bench(frames: missFrames, flowLimit: 64)
-    Benchmark("Pipeline: new flow (flow miss, unknown unicast), batch 64") { benchmark in
+    Benchmark("Pipeline.new-flow-miss-unknown-unicast.batch-64") { benchmark in
         for _ in benchmark.scaledIterations {
             miss.pipeline.flows.flush()
             miss.fillBatch()
@@ -130,7 +132,7 @@ let benchmarks: @Sendable () -> Void = {
     }
     let decisions = UnsafeMutablePointer<Decision>.allocate(capacity: 64)
     nonisolated(unsafe) let parseInput = parseBatch
-    Benchmark("Stage: parse, batch 64") { benchmark in
+    Benchmark("Stage.parse.batch-64") { benchmark in
         for _ in benchmark.scaledIterations {
             ParseStage.process(parseInput, pool: parsePool, decisions: decisions)
             blackHole(decisions[63])
@@ -143,7 +145,7 @@ let benchmarks: @Sendable () -> Void = {
         for (i, m) in macs.enumerated() { fdb.learn(network: 0, mac: m, port: UInt16(i % 8), now: 1) }
         nonisolated(unsafe) var table = fdb
         let probe = (0..<1024).map { macs[($0 &* 7919) % macs.count] }
-        Benchmark("FDB: lookup, \(entries) entries (1024 lookups)") { benchmark in
+        Benchmark("FDB.1024-lookups.entries-\(entries)") { benchmark in
             for _ in benchmark.scaledIterations {
                 var hits = 0
                 for m in probe where table.lookup(network: 0, mac: m, now: 2) != nil { hits += 1 }
