@@ -15,9 +15,18 @@ public enum APIServer {
         router.get("/v1/state/ports") { _, _ in try json(await runtime.ports()) }
         router.get("/v1/state/fdb") { _, _ in try json(await runtime.fdb()) }
         router.get("/v1/state/flows") { _, _ in try json(await runtime.flows()) }
+        router.get("/v1/state/drops") { _, _ in try json(await runtime.drops()) }
+        router.get("/v1/state/counters") { _, _ in try json(await runtime.counters()) }
         router.post("/v1/actions/fdb-flush") { _, _ in try json(["flushed": await runtime.flushFDB()]) }
         router.post("/v1/actions/flows-flush") { _, _ in try json(["flushed": await runtime.flushFlows()]) }
         router.get("/v1/health") { _, _ in try json(["status": "ok"]) }
+        router.post("/v1/actions/trace") { request, context in
+            try await answer { try await runtime.trace(try await request.decode(as: TraceRequest.self, context: context)) }
+        }
+        router.post("/v1/actions/trace-live") { request, context in
+            try await answer { try await runtime.liveTrace(try await request.decode(as: LiveTraceRequest.self, context: context)) }
+        }
+        router.get("/v1/capture") { request, _ in try await capture(request, runtime: runtime) }
 
         let directory = (socketPath as NSString).deletingLastPathComponent
         if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
@@ -37,6 +46,60 @@ public enum APIServer {
                 logger.info("API listening on \(socketPath)")
             },
             logger: logger)
+    }
+
+    /// Runs a handler and turns a refused request into a JSON error with a stable code.
+    static func answer<T: Encodable>(_ body: () async throws -> T) async throws -> Response {
+        do {
+            return try json(try await body())
+        } catch let e as RequestError {
+            return try json(APIErrorDoc(code: e.code, message: e.description), status: e.code.hasPrefix("unknown") ? .notFound : .badRequest)
+        } catch let e as DecodingError {
+            return try json(APIErrorDoc(code: "invalid-body", message: "\(e)"), status: .badRequest)
+        }
+    }
+
+    /// Streams a pcap of a port's frames: `GET /v1/capture?port=P[&direction=rx|tx|both][&filter=EXPR]
+    /// [&count=N][&duration=S][&mirror_to=PORT][&write=0]`. Ends after `count` frames, after `duration`
+    /// seconds, or when the client goes away; the capture is removed from the datapath in every case.
+    static func capture(_ request: Request, runtime: SwitchRuntime) async throws -> Response {
+        let q = request.uri.queryParameters
+        guard let port = q["port"].map(String.init) else {
+            return try json(APIErrorDoc(code: "missing-port", message: "capture needs ?port=NAME"), status: .badRequest)
+        }
+        let count = q["count"].flatMap { Int($0) }
+        let duration = q["duration"].flatMap { Double($0) }
+        let id: Int
+        do {
+            id = try await runtime.startCapture(port: port, direction: q["direction"].map(String.init) ?? "both",
+                                                filter: q["filter"].map(String.init), count: count,
+                                                mirrorTo: q["mirror_to"].map(String.init), writesFile: q["write"] != "0")
+        } catch let e as RequestError {
+            return try json(APIErrorDoc(code: e.code, message: e.description), status: e.code.hasPrefix("unknown") ? .notFound : .badRequest)
+        }
+        let deadline = duration.map { ContinuousClock.now + .milliseconds(Int($0 * 1000)) }
+        return Response(status: .ok, headers: [.contentType: "application/vnd.tcpdump.pcap"], body: ResponseBody { writer in
+            do {
+                try await writer.write(ByteBuffer(bytes: SwitchRuntime.pcapFileHeader))
+                while true {
+                    let (bytes, done, _) = try await runtime.drainCapture(id)
+                    if !bytes.isEmpty { try await writer.write(ByteBuffer(bytes: bytes)) }
+                    if done || deadline.map({ ContinuousClock.now >= $0 }) == true { break }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+            } catch {
+                try? await runtime.stopCapture(id)
+                throw error
+            }
+            try await runtime.stopCapture(id)
+            try await writer.finish(nil)
+        })
+    }
+
+    static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status) throws -> Response {
+        var r = try json(value)
+        r.status = status
+        return r
     }
 
     static func json<T: Encodable>(_ value: T) throws -> Response {

@@ -117,3 +117,80 @@ public struct APIErrorDoc: Codable, Sendable {
     public var error: Body
     public init(code: String, message: String, path: String? = nil) { error = Body(code: code, message: message, path: path) }
 }
+
+public struct DropDoc: Codable, Equatable, Sendable {
+    public var port: String
+    public var reason: String
+    public var count: UInt64
+    /// Seconds since the last frame was dropped for this reason on this port.
+    public var lastSeen: Double
+    public init(port: String, reason: String, count: UInt64, lastSeen: Double) {
+        self.port = port; self.reason = reason; self.count = count; self.lastSeen = lastSeen
+    }
+    enum CodingKeys: String, CodingKey { case port, reason, count; case lastSeen = "last_seen" }
+}
+
+/// Everything `swivelctl stats` shows: per-port counters, the pipeline's batches, table fill and the pool.
+public struct CountersDoc: Codable, Equatable, Sendable {
+    public struct Pipeline: Codable, Equatable, Sendable {
+        public var stages: [String]
+        public var batches: UInt64
+        public var packets: UInt64
+        public var largestBatch: Int
+        public var loopIterations: UInt64
+        public init(stages: [String], batches: UInt64, packets: UInt64, largestBatch: Int, loopIterations: UInt64) {
+            self.stages = stages; self.batches = batches; self.packets = packets
+            self.largestBatch = largestBatch; self.loopIterations = loopIterations
+        }
+        enum CodingKeys: String, CodingKey {
+            case stages, batches, packets; case largestBatch = "largest_batch", loopIterations = "loop_iterations"
+        }
+    }
+    public struct Table: Codable, Equatable, Sendable {
+        public var name: String
+        public var entries: Int
+        public var limit: Int
+        public init(name: String, entries: Int, limit: Int) { self.name = name; self.entries = entries; self.limit = limit }
+    }
+    public var uptime: Double
+    public var ports: [PortStateDoc]
+    public var pipeline: Pipeline
+    public var tables: [Table]
+    public init(uptime: Double, ports: [PortStateDoc], pipeline: Pipeline, tables: [Table]) {
+        self.uptime = uptime; self.ports = ports; self.pipeline = pipeline; self.tables = tables
+    }
+}
+
+/// One packet's way through the pipeline, stage by stage (`swivelctl trace`).
+public struct TraceDoc: Codable, Equatable, Sendable {
+    public struct Step: Codable, Equatable, Sendable {
+        public var stage: String
+        public var detail: String
+        public init(stage: String, detail: String) { self.stage = stage; self.detail = detail }
+    }
+    public var port: String
+    public var packet: String      // summary of the frame's headers
+    public var hex: String         // the frame's first bytes
+    public var steps: [Step]
+    public var verdict: String     // "output to p2", "flood to p1, p3", "drop: hairpin"
+    public init(port: String, packet: String, hex: String, steps: [Step], verdict: String) {
+        self.port = port; self.packet = packet; self.hex = hex; self.steps = steps; self.verdict = verdict
+    }
+}
+
+public struct TraceRequest: Codable, Sendable {
+    public var port: String
+    public var packet: String?     // field syntax, e.g. "eth_dst=…,ip_dst=10.2.0.5,tcp,tcp_dst=80"
+    public var hex: String?
+    public init(port: String, packet: String? = nil, hex: String? = nil) { self.port = port; self.packet = packet; self.hex = hex }
+}
+
+public struct LiveTraceRequest: Codable, Sendable {
+    public var port: String
+    public var count: Int
+    public var filter: String?
+    public var timeout: Double?
+    public init(port: String, count: Int, filter: String? = nil, timeout: Double? = nil) {
+        self.port = port; self.count = count; self.filter = filter; self.timeout = timeout
+    }
+}

@@ -63,6 +63,8 @@ public struct FrameMeta: Sendable {
     public var etherType: UInt16 = 0    // after any VLAN tags
     public var l3Offset: UInt16 = 0     // from the Ethernet header
     public var flags: UInt16 = 0
+    /// Which traced packet this frame belongs to (flood copies keep it); meaningful with `traced`.
+    public var traceID: UInt16 = 0
     public var offload = OffloadInfo()
     public var source = MACAddress.zero
     public var destination = MACAddress.zero

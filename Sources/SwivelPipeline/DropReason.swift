@@ -39,13 +39,28 @@ public final class PortCounters {
     public static let fieldsPerPort = 4 + DropReason.allCases.count
     public let maxPorts: Int
     @usableFromInline let values: UnsafeMutablePointer<UInt64>
+    /// When each (port, reason) last dropped a frame, in datapath clock nanoseconds (0: never).
+    @usableFromInline let lastDrop: UnsafeMutablePointer<UInt64>
+    /// The current batch's time, set once per iteration by the datapath so drops can be stamped
+    /// without reading the clock per packet. [0]
+    @usableFromInline let clock: UnsafeMutablePointer<UInt64>
 
     public init(maxPorts: Int) {
         self.maxPorts = maxPorts
         values = .allocate(capacity: maxPorts * Self.fieldsPerPort)
         values.initialize(repeating: 0, count: maxPorts * Self.fieldsPerPort)
+        lastDrop = .allocate(capacity: maxPorts * DropReason.allCases.count)
+        lastDrop.initialize(repeating: 0, count: maxPorts * DropReason.allCases.count)
+        clock = .allocate(capacity: 1)
+        clock.initialize(to: 0)
     }
-    deinit { values.deallocate() }
+    deinit { values.deallocate(); lastDrop.deallocate(); clock.deallocate() }
+
+    /// Sets the time that drops counted from now on are stamped with.
+    @inlinable public var now: UInt64 {
+        get { clock.pointee }
+        set { clock.pointee = newValue }
+    }
 
     @inlinable @inline(__always) public func countRx(_ port: Int, bytes: Int) {
         let b = values + port * Self.fieldsPerPort
@@ -57,10 +72,18 @@ public final class PortCounters {
     }
     @inlinable @inline(__always) public func countDrop(_ port: Int, _ reason: DropReason, _ n: UInt64 = 1) {
         values[port * Self.fieldsPerPort + 4 + Int(reason.rawValue)] &+= n
+        lastDrop[port * DropReason.allCases.count + Int(reason.rawValue)] = clock.pointee
+    }
+
+    /// When `reason` last dropped a frame on `port` (datapath nanoseconds), or nil.
+    public func lastDropTime(port: Int, reason: DropReason) -> UInt64? {
+        let t = lastDrop[port * DropReason.allCases.count + Int(reason.rawValue)]
+        return values[port * Self.fieldsPerPort + 4 + Int(reason.rawValue)] == 0 ? nil : t
     }
 
     public func reset(port: Int) {
         (values + port * Self.fieldsPerPort).update(repeating: 0, count: Self.fieldsPerPort)
+        (lastDrop + port * DropReason.allCases.count).update(repeating: 0, count: DropReason.allCases.count)
     }
 
     public struct Snapshot: Sendable, Equatable {

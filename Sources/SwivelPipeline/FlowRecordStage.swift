@@ -5,7 +5,7 @@ import SwivelPacket
 public enum FlowRecordStage {
     @inlinable
     public static func process(_ batch: borrowing PacketBatch, pool: FramePool, flows: inout FlowTable,
-                               decisions: UnsafeMutablePointer<Decision>, now: UInt64) {
+                               decisions: UnsafeMutablePointer<Decision>, now: UInt64, trace: TraceBuffer) {
         for i in 0..<batch.count {
             let m = pool.meta[Int(batch[i])]
             // Frames that failed to parse have no flow; their drop is counted on the port.
@@ -13,8 +13,13 @@ public enum FlowRecordStage {
             if d.action == .drop && (d.reason == DropReason.runt.rawValue || d.reason == DropReason.truncatedTag.rawValue) {
                 continue
             }
-            flows.record(FlowKey(inPort: m.inPort, network: m.network, source: m.source, destination: m.destination),
-                         decision: decisions[i], bytes: Int(m.length), now: now)
+            let key = FlowKey(inPort: m.inPort, network: m.network, source: m.source, destination: m.destination)
+            flows.record(key, decision: decisions[i], bytes: Int(m.length), now: now)
+            if m.flags & FrameMeta.traced != 0 {
+                let packets = flows.table.find(key).map { UInt32(truncatingIfNeeded: flows.table.value(at: $0).pointee.packets) } ?? 0
+                trace.append(TraceRecord(packet: m.traceID, stage: 2, verdict: .continue, port: m.inPort, network: m.network,
+                                         count: packets, source: m.source, destination: m.destination))
+            }
         }
     }
 }

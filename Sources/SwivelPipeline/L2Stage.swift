@@ -15,21 +15,32 @@ public struct L2Stage {
 
     @inlinable
     public mutating func process(_ batch: borrowing PacketBatch, pool: FramePool, topology: Topology,
-                                 decisions: UnsafeMutablePointer<Decision>, now: UInt64) {
+                                 decisions: UnsafeMutablePointer<Decision>, now: UInt64, trace: TraceBuffer,
+                                 dryRun: Bool = false) {
         for i in 0..<batch.count where decisions[i].action != .drop {
             let m = pool.meta + Int(batch[i])
             let inPort = m.pointee.inPort
             let network = topology.networkOfPort[Int(inPort)]
             m.pointee.network = network
-            learn(network: network, source: m.pointee.source, port: inPort, now: now)
+            if !dryRun { learn(network: network, source: m.pointee.source, port: inPort, now: now) }
 
             let dst = m.pointee.destination
+            var lookup = TraceRecord.Lookup.multicast
             if dst.isMulticast {
                 decisions[i] = dst.isLinkLocal ? .drop(.linkLocal) : .flood
             } else if let port = fdb.lookup(network: network, mac: dst, now: now) {
                 decisions[i] = port == inPort ? .drop(.hairpin) : .output(port)
+                lookup = .hit
             } else {
                 decisions[i] = .flood
+                lookup = .miss
+            }
+            if m.pointee.flags & FrameMeta.traced != 0 {
+                let d = decisions[i]
+                trace.append(TraceRecord(packet: m.pointee.traceID, stage: 1,
+                                         verdict: d.action == .drop ? .drop : d.action == .flood ? .flood : .output,
+                                         reason: d.reason, lookup: lookup, port: d.port, network: network,
+                                         source: m.pointee.source, destination: dst))
             }
         }
     }

@@ -8,19 +8,29 @@ import SwivelPacket
 public struct OutputStage {
     /// Scratch room for the segments of one GSO super-frame (64 KiB / small MSS).
     @usableFromInline var segments: PacketBatch
+    /// Where traced frames' outcomes go; and whether frames are only explained, never queued.
+    @usableFromInline var trace: TraceBuffer?
+    @usableFromInline var dryRun = false
 
     public init() { segments = PacketBatch(capacity: 256) }
     public func deallocate() { segments.deallocate() }
 
     @inlinable
     public mutating func process(_ batch: inout PacketBatch, pool: FramePool, topology: Topology, states: PortStates,
-                                 queues: TxQueues, counters: PortCounters, decisions: UnsafeMutablePointer<Decision>) {
+                                 queues: TxQueues, counters: PortCounters, decisions: UnsafeMutablePointer<Decision>,
+                                 trace: TraceBuffer, dryRun: Bool = false) {
+        self.trace = trace
+        self.dryRun = dryRun
         for i in 0..<batch.count {
             let f = batch[i]
             let d = decisions[i]
             switch d.action {
             case .drop:
-                counters.countDrop(Int(pool.meta[Int(f)].inPort), DropReason(rawValue: d.reason)!)
+                if pool.meta[Int(f)].flags & FrameMeta.traced != 0 {
+                    trace.append(TraceRecord(packet: pool.meta[Int(f)].traceID, stage: 3, verdict: .drop, reason: d.reason,
+                                             port: pool.meta[Int(f)].inPort))
+                }
+                if !dryRun { counters.countDrop(Int(pool.meta[Int(f)].inPort), DropReason(rawValue: d.reason)!) }
                 pool.free(f)
             case .output:
                 deliver(f, to: Int(d.port), pool: pool, states: states, queues: queues, counters: counters)
@@ -41,6 +51,9 @@ public struct OutputStage {
                 if last >= 0 {
                     deliver(f, to: last, pool: pool, states: states, queues: queues, counters: counters)
                 } else {
+                    if m.flags & FrameMeta.traced != 0 {
+                        trace.append(TraceRecord(packet: m.traceID, stage: 3, verdict: .flood, port: m.inPort, count: 0))
+                    }
                     pool.free(f)   // nobody else in the network: nothing to send, nothing lost
                 }
             }
@@ -51,12 +64,19 @@ public struct OutputStage {
     @inlinable @inline(__always)
     mutating func deliver(_ f: FrameIndex, to port: Int, pool: FramePool, states: PortStates, queues: TxQueues,
                           counters: PortCounters) {
+        let m = pool.meta + Int(f)
+        let traced = m.pointee.flags & FrameMeta.traced != 0
         guard states.isUp[port] else {
-            counters.countDrop(port, .portDown)
+            if traced { trace?.append(TraceRecord(packet: m.pointee.traceID, stage: 3, verdict: .drop, reason: DropReason.portDown.rawValue, port: UInt16(port))) }
+            if !dryRun { counters.countDrop(port, .portDown) }
             pool.free(f)
             return
         }
-        let m = pool.meta + Int(f)
+        if traced { trace?.append(TraceRecord(packet: m.pointee.traceID, stage: 3, verdict: .output, port: UInt16(port), count: m.pointee.length)) }
+        if dryRun {
+            pool.free(f)
+            return
+        }
         if !m.pointee.offload.isPlain && !states.acceptsOffload[port] {
             if m.pointee.offload.isGSO {
                 segmentAndEnqueue(f, to: port, pool: pool, queues: queues, counters: counters)

@@ -6,7 +6,7 @@ import SwivelPacket
 public enum ParseStage {
     @inlinable
     public static func process(_ batch: borrowing PacketBatch, pool: FramePool,
-                               decisions: UnsafeMutablePointer<Decision>) {
+                               decisions: UnsafeMutablePointer<Decision>, trace: TraceBuffer) {
         for i in 0..<batch.count {
             let f = batch[i]
             let m = pool.meta + Int(f)
@@ -25,6 +25,12 @@ public enum ParseStage {
                 } else {
                     decisions[i] = Decision(action: .output, port: UInt16.max)  // undecided
                 }
+            }
+            if m.pointee.flags & FrameMeta.traced != 0 {
+                let d = decisions[i]
+                trace.append(TraceRecord(packet: m.pointee.traceID, stage: 0, verdict: d.action == .drop ? .drop : .continue, reason: d.reason,
+                                         port: m.pointee.inPort, etherType: m.pointee.etherType, vlan: m.pointee.vlan,
+                                         count: m.pointee.length, source: m.pointee.source, destination: m.pointee.destination))
             }
         }
     }

@@ -14,9 +14,23 @@ public struct Pipeline {
     public private(set) var topology: Topology
     public var l2: L2Stage
     public var flows: FlowTable
+    /// Records of traced frames (FrameMeta.traced), written by every stage.
+    public let trace = TraceBuffer()
     @usableFromInline var output: OutputStage
     @usableFromInline let decisions: UnsafeMutablePointer<Decision>
     public let batchCapacity: Int
+    /// Batches and packets through the pipeline (every stage sees every batch, so one pair serves all
+    /// stages; packets/batches is the vector size that tells whether batching works, as VPP's show run).
+    public var stats = Stats()
+
+    public struct Stats: Sendable, Equatable {
+        public var batches: UInt64 = 0
+        public var packets: UInt64 = 0
+        public var largestBatch: Int = 0
+    }
+
+    /// The stages in the order `process` runs them, for counters and traces.
+    public static let stageNames = ["parse", "l2", "flow-record", "output"]
 
     public init(pool: FramePool, topology: Topology, batchCapacity: Int = 64, fdb: FDB = FDB(),
                 flows: FlowTable = FlowTable(), queueCapacity: Int = 512) {
@@ -37,11 +51,31 @@ public struct Pipeline {
     @inlinable
     public mutating func process(_ batch: inout PacketBatch, now: UInt64) {
         precondition(batch.count <= batchCapacity)
-        ParseStage.process(batch, pool: pool, decisions: decisions)
-        l2.process(batch, pool: pool, topology: topology, decisions: decisions, now: now)
-        FlowRecordStage.process(batch, pool: pool, flows: &flows, decisions: decisions, now: now)
+        stats.batches &+= 1
+        stats.packets &+= UInt64(batch.count)
+        if batch.count > stats.largestBatch { stats.largestBatch = batch.count }
+        counters.now = now
+        ParseStage.process(batch, pool: pool, decisions: decisions, trace: trace)
+        l2.process(batch, pool: pool, topology: topology, decisions: decisions, now: now, trace: trace)
+        FlowRecordStage.process(batch, pool: pool, flows: &flows, decisions: decisions, now: now, trace: trace)
         output.process(&batch, pool: pool, topology: topology, states: states, queues: queues,
-                       counters: counters, decisions: decisions)
+                       counters: counters, decisions: decisions, trace: trace)
+    }
+
+    /// Runs one frame through the same stages without effects (no learning, no flow record, nothing
+    /// queued, no counters) and returns every stage's record: `swivelctl trace` of a described packet.
+    public mutating func explain(_ frame: FrameIndex, now: UInt64) -> [TraceRecord] {
+        _ = trace.take()
+        pool.meta[Int(frame)].flags |= FrameMeta.traced
+        pool.meta[Int(frame)].traceID = 1
+        var one = PacketBatch(capacity: 1)
+        defer { one.deallocate() }
+        one.append(frame)
+        ParseStage.process(one, pool: pool, decisions: decisions, trace: trace)
+        l2.process(one, pool: pool, topology: topology, decisions: decisions, now: now, trace: trace, dryRun: true)
+        output.process(&one, pool: pool, topology: topology, states: states, queues: queues,
+                       counters: counters, decisions: decisions, trace: trace, dryRun: true)
+        return trace.take()
     }
 
     /// Adopts a new topology between batches. Learned entries of ports that left are flushed.

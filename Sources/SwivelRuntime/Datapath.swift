@@ -27,6 +27,9 @@ public final class Datapath {
     var lastTick: UInt64 = 0
     let logger: Logger
     public private(set) var iterations: UInt64 = 0
+    /// Observers, checked once per batch; empty almost always.
+    var traceSession: TraceSession?
+    var captures: [CaptureSession] = []
 
     public init(maxPorts: Int = 256, batchSize: Int = 64, pool: FramePool = FramePool(), clock: DatapathClock = MonotonicClock(),
                 fdb: FDB = FDB(), logger: Logger = Logger(label: "swivel.datapath")) throws(PortError) {
@@ -77,11 +80,15 @@ public final class Datapath {
             iterations &+= 1
             if mailbox.hasRequests { for r in mailbox.takeAll() { r(self) } }
             let now = clock.nowNanos
+            pipeline.counters.now = now
             var busy = false
             for port in activePorts where port.hasReceivable {
                 port.receive(into: &batch, pool: pool, counters: pipeline.counters, ring: ring)
                 if batch.count > 0 {
+                    if traceSession != nil { markTraced(&batch, port: port.id) }
+                    if !captures.isEmpty { observe(batch.frames, count: batch.count, port: port.id, received: true) }
                     pipeline.process(&batch, now: now)
+                    if pipeline.trace.count > 0 { harvestTrace() }
                     busy = true
                 }
                 if port.hasReceivable { busy = true }
@@ -102,6 +109,7 @@ public final class Datapath {
             let id = Int(port.id)
             let n = q.counts[id]
             if n > threshold {
+                if !captures.isEmpty { observe(q.queue(id), count: n, port: port.id, received: false) }
                 port.transmit(q.queue(id), count: n, pool: pool, counters: pipeline.counters, ring: ring)
                 q.counts[id] = 0
             }

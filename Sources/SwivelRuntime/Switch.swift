@@ -21,6 +21,7 @@ public final class SwitchRuntime: Sendable {
     let done = DispatchSemaphore(value: 0)
     nonisolated(unsafe) let datapath: Datapath
     let logger: Logger
+    let startedAt: UInt64
 
     /// Opens every port. Ports owned by `cli` must open now (a typo must not start a useless switch);
     /// configured ports whose device is missing start `down (no device)` and bind when it appears.
@@ -73,6 +74,7 @@ public final class SwitchRuntime: Sendable {
         }
         datapath = dp
         mailbox = dp.mailbox
+        startedAt = dp.clock.nowNanos
     }
 
     /// Starts the datapath thread.
@@ -98,7 +100,10 @@ public final class SwitchRuntime: Sendable {
     // MARK: documents for the API
 
     public func ports() async throws -> [PortStateDoc] {
-        try await mailbox.perform { dp in
+        try await mailbox.perform { dp in Self.portDocs(dp) }
+    }
+
+    static func portDocs(_ dp: Datapath) -> [PortStateDoc] {
             dp.ports.compactMap { $0 }.map { p in
                 let c = dp.pipeline.counters.snapshot(port: Int(p.id))
                 var drops: [String: UInt64] = [:]
@@ -109,6 +114,38 @@ public final class SwitchRuntime: Sendable {
                                     txBytes: c.txBytes, drops: drops,
                                     kernelDrops: (p as? AFPacketPort)?.kernelDrops ?? 0)
             }
+    }
+
+    /// Non-zero drops by port and reason, with how long ago each last happened.
+    public func drops() async throws -> [DropDoc] {
+        try await mailbox.perform { dp in
+            let now = dp.clock.nowNanos
+            var out: [DropDoc] = []
+            for p in dp.ports.compactMap({ $0 }) {
+                let c = dp.pipeline.counters.snapshot(port: Int(p.id))
+                for (reason, count) in c.drops.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+                    let last = dp.pipeline.counters.lastDropTime(port: Int(p.id), reason: reason) ?? now
+                    out.append(DropDoc(port: p.name, reason: reason.name, count: count, lastSeen: Double(now &- last) / 1e9))
+                }
+            }
+            return out
+        }
+    }
+
+    public func counters() async throws -> CountersDoc {
+        let started = startedAt
+        return try await mailbox.perform { dp in
+            let s = dp.pipeline.stats
+            let fdb = dp.pipeline.l2.fdb, flows = dp.pipeline.flows, pool = dp.pool
+            return CountersDoc(
+                uptime: Double(dp.clock.nowNanos &- started) / 1e9,
+                ports: Self.portDocs(dp),
+                pipeline: .init(stages: Pipeline.stageNames, batches: s.batches, packets: s.packets,
+                                largestBatch: s.largestBatch, loopIterations: dp.iterations),
+                tables: [.init(name: "fdb", entries: fdb.count, limit: fdb.table.limit),
+                         .init(name: "flows", entries: flows.table.count, limit: flows.table.limit),
+                         .init(name: "pool-small-frames-in-use", entries: pool.smallCount - pool.freeSmall, limit: pool.smallCount),
+                         .init(name: "pool-large-frames-in-use", entries: pool.largeCount - pool.freeLarge, limit: pool.largeCount)])
         }
     }
 

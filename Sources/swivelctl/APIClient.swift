@@ -12,8 +12,9 @@ struct APIClient {
         var description: String
     }
 
-    func request(_ method: HTTPMethod, _ path: String, body: Data? = nil) async throws -> (Int, Data) {
-        let collector = ResponseCollector()
+    /// Sends a request; the answer's body is collected, or written to `sink` as it arrives (captures).
+    func request(_ method: HTTPMethod, _ path: String, body: Data? = nil, sink: FileHandle? = nil) async throws -> (Int, Data) {
+        let collector = ResponseCollector(sink: sink)
         let channel: Channel
         do {
             channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -50,14 +51,21 @@ final class ResponseCollector: ChannelInboundHandler, @unchecked Sendable {
     // Touched only on the channel's event loop.
     var status = 0
     var body = Data()
+    let sink: FileHandle?
     let result: EventLoopPromise<(Int, Data)>
 
-    init() { result = MultiThreadedEventLoopGroup.singleton.next().makePromise() }
+    init(sink: FileHandle?) {
+        self.sink = sink
+        result = MultiThreadedEventLoopGroup.singleton.next().makePromise()
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let h): status = Int(h.status.code)
-        case .body(var b): if let bytes = b.readBytes(length: b.readableBytes) { body.append(contentsOf: bytes) }
+        case .body(var b):
+            guard let bytes = b.readBytes(length: b.readableBytes) else { return }
+            // Only a successful answer is streamed to the sink; an error document is kept to be shown.
+            if let sink, status == 200 { sink.write(Data(bytes)) } else { body.append(contentsOf: bytes) }
         case .end: result.succeed((status, body))
         }
     }

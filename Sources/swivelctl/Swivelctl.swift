@@ -7,7 +7,8 @@ struct Swivelctl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "swivelctl",
         abstract: "Operate a running swiveld: ports, the forwarding database, the flow table.",
-        subcommands: [PortCommand.self, FDBCommand.self, FlowsCommand.self])
+        subcommands: [PortCommand.self, FDBCommand.self, FlowsCommand.self, DropsCommand.self, StatsCommand.self,
+                      TraceCommand.self, CaptureCommand.self])
 }
 
 struct Connection: ParsableArguments {
@@ -31,6 +32,16 @@ struct Connection: ParsableArguments {
         let (status, body) = try await APIClient(socketPath: socket).request(.POST, path)
         try check(status, body)
         return body
+    }
+
+    func post<Body: Encodable, Answer: Decodable>(_ path: String, _ body: Body, as type: Answer.Type) async throws -> (Answer, Data) {
+        let (status, data) = try await APIClient(socketPath: socket).request(.POST, path, body: try JSONEncoder().encode(body))
+        try check(status, data)
+        do {
+            return (try JSONDecoder().decode(Answer.self, from: data), data)
+        } catch {
+            throw APIClient.Failure(description: "unexpected answer from swiveld for \(path): \(error)")
+        }
     }
 
     func check(_ status: Int, _ body: Data) throws {
@@ -162,5 +173,180 @@ struct FlowsCommand: AsyncParsableCommand {
         func run() async throws {
             do { connection.printJSON(try await connection.post("/v1/actions/flows-flush")) } catch { throw fail(error) }
         }
+    }
+}
+
+struct DropsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "drops",
+                                                    abstract: "Non-zero drop reasons per port, with counts and when each was last seen.")
+    @OptionGroup var connection: Connection
+    @Option(help: "Only this port.") var port: String?
+
+    func run() async throws {
+        do {
+            var (drops, _) = try await connection.get("/v1/state/drops", as: [DropDoc].self)
+            if let port { drops = drops.filter { $0.port == port } }
+            if connection.json { try connection.printEncoded(drops); return }
+            if drops.isEmpty { print("no drops"); return }
+            var t = TextTable(headers: ["PORT", "REASON", "COUNT", "LAST-SEEN"], numeric: [2])
+            for d in drops { t.rows.append([d.port, d.reason, "\(d.count)", ago(d.lastSeen)]) }
+            print(t.render())
+        } catch { throw fail(error) }
+    }
+}
+
+func ago(_ seconds: Double) -> String {
+    seconds < 1 ? "now" : seconds < 120 ? "\(Int(seconds))s ago" : seconds < 7200 ? "\(Int(seconds / 60))m ago" : "\(Int(seconds / 3600))h ago"
+}
+
+struct StatsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stats",
+        abstract: "Counters: per-port packet and bit rates, the pipeline's batches, table fill.",
+        discussion: "Rates are measured over --interval seconds; --watch keeps refreshing like top.")
+    @OptionGroup var connection: Connection
+    @Flag(help: "Refresh until interrupted.") var watch = false
+    @Option(help: "Seconds between the two samples a rate is computed from.") var interval: Double = 1
+
+    func run() async throws {
+        do {
+            var (previous, _) = try await connection.get("/v1/state/counters", as: CountersDoc.self)
+            if connection.json && !watch { try connection.printEncoded(previous); return }
+            repeat {
+                try await Task.sleep(nanoseconds: UInt64(max(0.1, interval) * 1e9))
+                let (current, _) = try await connection.get("/v1/state/counters", as: CountersDoc.self)
+                if watch { print("\u{1B}[H\u{1B}[2J", terminator: "") }
+                print(render(previous, current))
+                previous = current
+            } while watch
+        } catch { throw fail(error) }
+    }
+
+    func render(_ a: CountersDoc, _ b: CountersDoc) -> String {
+        let dt = max(0.001, b.uptime - a.uptime)
+        var t = TextTable(headers: ["PORT", "STATE", "RX-PPS", "RX-MBPS", "TX-PPS", "TX-MBPS", "RX-PKTS", "TX-PKTS", "DROPS"],
+                          numeric: [2, 3, 4, 5, 6, 7, 8])
+        for p in b.ports {
+            let o = a.ports.first { $0.id == p.id }
+            func rate(_ x: UInt64, _ y: UInt64?) -> Double { Double(x &- (y ?? x)) / dt }
+            t.rows.append([p.name, p.state,
+                           String(format: "%.0f", rate(p.rxPackets, o?.rxPackets)),
+                           String(format: "%.1f", rate(p.rxBytes, o?.rxBytes) * 8 / 1e6),
+                           String(format: "%.0f", rate(p.txPackets, o?.txPackets)),
+                           String(format: "%.1f", rate(p.txBytes, o?.txBytes) * 8 / 1e6),
+                           "\(p.rxPackets)", "\(p.txPackets)", "\(p.drops.values.reduce(0, +))"])
+        }
+        let pl = b.pipeline
+        let perBatch = pl.batches == 0 ? 0 : Double(pl.packets) / Double(pl.batches)
+        let batchRate = Double(pl.batches &- a.pipeline.batches) / dt
+        var lines = [t.render(), ""]
+        lines.append("pipeline \(pl.stages.joined(separator: " -> ")): \(pl.batches) batches, \(pl.packets) packets, "
+                     + String(format: "%.1f packets/batch (largest %d), %.0f batches/s", perBatch, pl.largestBatch, batchRate))
+        lines.append(b.tables.map { "\($0.name) \($0.entries)/\($0.limit)" }.joined(separator: ", "))
+        lines.append(String(format: "uptime %.0fs", b.uptime))
+        return lines.joined(separator: "\n")
+    }
+}
+
+struct TraceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "trace",
+        abstract: "Show each pipeline stage's decision for a packet.",
+        subcommands: [Packet.self, Live.self], defaultSubcommand: Packet.self)
+
+    static func show(_ doc: TraceDoc) {
+        print("packet on \(doc.port): \(doc.packet)")
+        for s in doc.steps { print("  \(s.stage.padding(toLength: 12, withPad: " ", startingAt: 0)) \(s.detail)") }
+        print("  verdict      \(doc.verdict)")
+    }
+
+    struct Packet: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "packet",
+            abstract: "Run a described packet through the real pipeline without sending it (nothing is learned or counted).",
+            discussion: """
+                Fields: eth_src, eth_dst, vlan, eth_type, ip, ip_src, ip_dst, tcp, udp, icmp, arp, tcp_src, tcp_dst,
+                udp_src, udp_dst. Example: swivelctl trace --port c1 'eth_dst=02:00:00:00:00:02,ip_dst=10.2.0.5,tcp,tcp_dst=80'
+                """)
+        @OptionGroup var connection: Connection
+        @Option(help: "The port the packet enters on.") var port: String
+        @Option(help: "The frame as hex bytes instead of fields.") var hex: String?
+        @Argument(help: "The packet's fields, comma-separated.") var fields: String = ""
+
+        func run() async throws {
+            do {
+                let (doc, raw) = try await connection.post("/v1/actions/trace", TraceRequest(port: port, packet: fields, hex: hex), as: TraceDoc.self)
+                if connection.json { connection.printJSON(raw) } else { TraceCommand.show(doc) }
+            } catch { throw fail(error) }
+        }
+    }
+
+    struct Live: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Trace the next real packets received on a port (optionally only those matching a tcpdump filter).")
+        @OptionGroup var connection: Connection
+        @Option(help: "The port to watch.") var port: String
+        @Option(help: "How many packets to trace (1-1000).") var count: Int = 1
+        @Option(help: "A tcpdump filter expression.") var filter: String?
+        @Option(help: "Seconds to wait for the packets.") var timeout: Double = 10
+
+        func run() async throws {
+            do {
+                let request = LiveTraceRequest(port: port, count: count, filter: filter, timeout: timeout)
+                let (docs, raw) = try await connection.post("/v1/actions/trace-live", request, as: [TraceDoc].self)
+                if connection.json { connection.printJSON(raw); return }
+                if docs.isEmpty { print("no matching packet on \(port) within \(timeout)s") }
+                for (i, d) in docs.enumerated() {
+                    if i > 0 { print() }
+                    TraceCommand.show(d)
+                }
+            } catch { throw fail(error) }
+        }
+    }
+}
+
+struct CaptureCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "capture",
+        abstract: "Write a port's frames to a pcap file (tcpdump and tshark read it), or mirror them to another port.",
+        discussion: "Stops after --count frames, after --duration seconds, or on Ctrl-C.")
+    @OptionGroup var connection: Connection
+    @Option(help: "The port to capture.") var port: String
+    @Option(help: "rx, tx or both.") var direction: String = "both"
+    @Option(help: "A tcpdump filter expression.") var filter: String?
+    @Option(name: .customShort("w"), help: "The pcap file to write ('-' for standard output).") var file: String?
+    @Option(help: "Stop after this many frames.") var count: Int?
+    @Option(help: "Stop after this many seconds.") var duration: Double?
+    @Option(name: .customLong("mirror-to"), help: "Also copy matching frames to this port (for an external analyser).") var mirrorTo: String?
+
+    func validate() throws {
+        if file == nil && mirrorTo == nil { throw ValidationError("give -w FILE, --mirror-to PORT, or both") }
+        if let count, count < 1 { throw ValidationError("--count must be at least 1") }
+    }
+
+    func run() async throws {
+        var query = [("port", port), ("direction", direction)]
+        if let filter { query.append(("filter", filter)) }
+        if let count { query.append(("count", String(count))) }
+        if let duration { query.append(("duration", String(duration))) }
+        if let mirrorTo { query.append(("mirror_to", mirrorTo)) }
+        if file == nil { query.append(("write", "0")) }
+        var allowed = CharacterSet.urlQueryAllowed
+        allowed.remove(charactersIn: "&=+")
+        let path = "/v1/capture?" + query.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed) ?? $0.1)" }
+            .joined(separator: "&")
+        do {
+            let sink: FileHandle
+            if let file, file != "-" {
+                guard FileManager.default.createFile(atPath: file, contents: nil), let h = FileHandle(forWritingAtPath: file) else {
+                    throw APIClient.Failure(description: "cannot write \(file)")
+                }
+                sink = h
+            } else {
+                sink = FileHandle.standardOutput
+            }
+            let (status, body) = try await APIClient(socketPath: connection.socket).request(.GET, path, sink: sink)
+            try connection.check(status, body)
+        } catch { throw fail(error) }
     }
 }

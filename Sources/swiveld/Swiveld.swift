@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import SwivelAPI
 import SwivelControl
 import SwivelPorts
@@ -40,6 +41,9 @@ struct Swiveld: AsyncParsableCommand {
     @Option(help: "API socket path.")
     var socket: String = "/run/swivel/swiveld.sock"
 
+    @Option(name: .customLong("metrics-listen"), help: "Serve Prometheus metrics on HOST:PORT (e.g. 127.0.0.1:9464).")
+    var metricsListen: String?
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -62,9 +66,17 @@ struct Swiveld: AsyncParsableCommand {
             FileHandle.standardError.write(Data("swiveld: cannot open port \(e.port): \(e.reason)\n".utf8))
             throw ExitCode(2)
         }
-        let app: any ApplicationProtocol
+        var services: [any Service] = []
         do {
-            app = try APIServer.makeApplication(runtime: runtime, socketPath: socket, logger: logger)
+            services.append(try APIServer.makeApplication(runtime: runtime, socketPath: socket, logger: logger))
+            if let metricsListen {
+                guard let colon = metricsListen.lastIndex(of: ":"), let port = Int(metricsListen[metricsListen.index(after: colon)...]),
+                      (1...65535).contains(port) else {
+                    throw ValidationError("--metrics-listen takes HOST:PORT, got '\(metricsListen)'")
+                }
+                let host = String(metricsListen[..<colon])
+                services.append(MetricsExporter(runtime: runtime).makeApplication(host: host, port: port, logger: logger))
+            }
         } catch {
             FileHandle.standardError.write(Data("swiveld: \(error)\n".utf8))
             runtime.stop()
@@ -77,8 +89,10 @@ struct Swiveld: AsyncParsableCommand {
             try? FileManager.default.removeItem(atPath: socket)
             logger.info("swiveld stopped")
         }
-        // Returns on SIGTERM or SIGINT (graceful shutdown of the API), then the datapath stops.
-        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        // Returns on SIGTERM or SIGINT (graceful shutdown of the servers), then the datapath stops.
+        let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
+                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
     }
 
     func buildModel() throws -> NetworkConfig {

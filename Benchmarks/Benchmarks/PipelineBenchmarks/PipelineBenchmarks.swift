@@ -131,10 +131,11 @@ let benchmarks: @Sendable () -> Void = {
         parseBatch.append(frame(.broadcast, MACAddress(2, 0, 0, 0, 0, 1)).withUnsafeBytes { parsePool.make(bytes: $0, inPort: 0)! })
     }
     let decisions = UnsafeMutablePointer<Decision>.allocate(capacity: 64)
+    let traceBuffer = TraceBuffer()
     nonisolated(unsafe) let parseInput = parseBatch
     Benchmark("Stage.parse.batch-64") { benchmark in
         for _ in benchmark.scaledIterations {
-            ParseStage.process(parseInput, pool: parsePool, decisions: decisions)
+            ParseStage.process(parseInput, pool: parsePool, decisions: decisions, trace: traceBuffer)
             blackHole(decisions[63])
         }
     }

@@ -1,0 +1,183 @@
+import Foundation
+import SwivelControl
+import SwivelPacket
+import SwivelPipeline
+import SwivelPorts
+
+/// A request the control plane cannot satisfy, with the API error code it maps to.
+public struct RequestError: Error, CustomStringConvertible, Sendable {
+    public var code: String
+    public var description: String
+    public init(_ code: String, _ description: String) { self.code = code; self.description = description }
+}
+
+extension SwitchRuntime {
+    /// Runs a described packet through the pipeline without effects and explains every stage.
+    public func trace(_ request: TraceRequest) async throws -> TraceDoc {
+        let bytes: [UInt8]
+        do {
+            if let hex = request.hex { bytes = try PacketSpec.parseHex(hex) }
+            else { bytes = try PacketSpec.parse(request.packet ?? "").build() }
+        } catch { throw RequestError("invalid-packet", error.description) }
+        let portName = request.port
+        let result: Result<TraceDoc, RequestError> = try await mailbox.perform { dp in
+            guard let port = dp.port(named: portName) else { return .failure(RequestError("unknown-port", "no port named '\(portName)'")) }
+            guard let f = bytes.withUnsafeBytes({ dp.pool.make(bytes: $0, inPort: port.id, forReceive: false) }) else {
+                return .failure(RequestError("busy", "no free frame to trace with"))
+            }
+            let records = dp.pipeline.explain(f, now: dp.clock.nowNanos)
+            return .success(dp.describe(TracedPacket(inPort: port.id, bytes: bytes, records: records), traceOnly: true))
+        }
+        return try result.get()
+    }
+
+    /// Traces the next `count` real frames received on a port (matching a tcpdump filter), waiting up to
+    /// `timeout` seconds for them; returns what was traced by then.
+    public func liveTrace(_ request: LiveTraceRequest) async throws -> [TraceDoc] {
+        guard (1...1000).contains(request.count) else { throw RequestError("invalid-count", "count must be 1-1000") }
+        let filter: PacketFilter?
+        do { filter = try request.filter.map { try PacketFilter($0) } } catch { throw RequestError("invalid-filter", "\(error)") }
+        let portName = request.port, count = request.count
+        let id = Int.random(in: 1...Int.max)
+        let started: RequestError? = try await mailbox.perform { dp in
+            guard let port = dp.port(named: portName) else { return RequestError("unknown-port", "no port named '\(portName)'") }
+            dp.traceSession = TraceSession(id: id, port: port.id, count: count, filter: filter)
+            return nil
+        }
+        if let started { throw started }
+        let deadline = Date().addingTimeInterval(min(max(request.timeout ?? 10, 0.1), 300))
+        while true {
+            let (docs, complete): ([TraceDoc], Bool) = try await mailbox.perform { dp in
+                guard let t = dp.traceSession, t.id == id else { return ([], true) }
+                let done = t.remaining == 0 && t.order.allSatisfy { t.packets[$0]?.records.contains { $0.stage == 3 } ?? true }
+                return (t.order.compactMap { t.packets[$0] }.map { dp.describe($0) }, done)
+            }
+            if complete || Date() >= deadline {
+                try await mailbox.perform { dp in if dp.traceSession?.id == id { dp.traceSession = nil } }
+                return docs
+            }
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+    }
+
+    public static var pcapFileHeader: [UInt8] { CaptureSession.fileHeader() }
+
+    /// Starts a capture; returns its id. Frames are drained with `drainCapture`.
+    public func startCapture(port portName: String, direction: String, filter expression: String?, count: Int?,
+                             mirrorTo: String?, writesFile: Bool) async throws -> Int {
+        guard let dir = CaptureSession.Direction(rawValue: direction) else {
+            throw RequestError("invalid-direction", "direction must be rx, tx or both")
+        }
+        let filter: PacketFilter?
+        do { filter = try expression.map { try PacketFilter($0) } } catch { throw RequestError("invalid-filter", "\(error)") }
+        let id = Int.random(in: 1...Int.max)
+        let error: RequestError? = try await mailbox.perform { dp in
+            guard let port = dp.port(named: portName) else { return RequestError("unknown-port", "no port named '\(portName)'") }
+            var mirror: UInt16? = nil
+            if let mirrorTo {
+                guard let m = dp.port(named: mirrorTo) else { return RequestError("unknown-port", "no mirror port named '\(mirrorTo)'") }
+                guard m.id != port.id else { return RequestError("invalid-mirror", "a port cannot mirror to itself") }
+                mirror = m.id
+            }
+            dp.captures.append(CaptureSession(id: id, port: port.id, direction: dir, filter: filter, mirrorPort: mirror,
+                                              writesFile: writesFile, count: count ?? Int.max))
+            return nil
+        }
+        if let error { throw error }
+        return id
+    }
+
+    /// Captured pcap records since the last drain, and whether the capture has taken all it should.
+    public func drainCapture(_ id: Int) async throws -> (bytes: [UInt8], done: Bool, overflowed: Int) {
+        try await mailbox.perform { dp in
+            guard let c = dp.captures.first(where: { $0.id == id }) else { return ([], true, 0) }
+            let bytes = c.pcap
+            c.pcap.removeAll(keepingCapacity: true)
+            return (bytes, c.isDone, c.overflowed)
+        }
+    }
+
+    public func stopCapture(_ id: Int) async throws {
+        try await mailbox.perform { dp in dp.captures.removeAll { $0.id == id } }
+    }
+}
+
+extension Datapath {
+    func port(named name: String) -> (any SwivelPorts.Port)? { activePorts.first { $0.name == name } }
+
+    func portName(_ id: UInt16) -> String { ports.indices.contains(Int(id)) ? ports[Int(id)]?.name ?? "#\(id)" : "#\(id)" }
+
+    /// Turns a traced packet's records into readable steps (control path: strings allowed here).
+    /// `traceOnly`: the packet was described, not received, so nothing was learned or recorded.
+    func describe(_ p: TracedPacket, traceOnly: Bool = false) -> TraceDoc {
+        var steps: [TraceDoc.Step] = []
+        var outputs: [String] = []
+        var drop: String?
+        var flooded = false
+        func reason(_ r: UInt8) -> String { DropReason(rawValue: r)?.name ?? "reason \(r)" }
+        for r in p.records {
+            let stage = Pipeline.stageNames.indices.contains(Int(r.stage)) ? Pipeline.stageNames[Int(r.stage)] : "stage \(r.stage)"
+            switch r.stage {
+            case 0:
+                steps.append(.init(stage: stage, detail: r.verdict == .drop ? "drop: \(reason(r.reason))"
+                    : "eth_src=\(r.source) eth_dst=\(r.destination) eth_type=0x\(String(r.etherType, radix: 16))"
+                      + (r.vlan != 0 ? " vlan=\(r.vlan)" : "") + " length=\(r.count)"))
+                if r.verdict == .drop { drop = reason(r.reason) }
+            case 1:
+                let network = networkNames[r.network] ?? "#\(r.network)"
+                let lookup: String
+                switch r.lookup {
+                case .hit: lookup = "fdb hit: \(r.destination) on \(portName(r.port))"
+                case .miss: lookup = "fdb miss: \(r.destination) unknown"
+                case .multicast: lookup = r.destination.isBroadcast ? "broadcast" : "multicast \(r.destination)"
+                case .none: lookup = "no lookup"
+                }
+                let decision = r.verdict == .drop ? "drop: \(reason(r.reason))" : r.verdict == .flood ? "flood" : "output to \(portName(r.port))"
+                flooded = r.verdict == .flood
+                let learn = traceOnly ? "(trace only: nothing learned)" : "learn \(r.source) on \(portName(p.inPort))"
+                steps.append(.init(stage: stage, detail: "network \(network); \(learn); \(lookup) -> \(decision)"))
+                if traceOnly { steps.append(.init(stage: Pipeline.stageNames[2], detail: "(trace only: no flow recorded)")) }
+            case 2:
+                steps.append(.init(stage: stage, detail: "flow now has \(r.count) packets"))
+            default:
+                switch r.verdict {
+                case .output: outputs.append(portName(r.port)); steps.append(.init(stage: stage, detail: "send on \(portName(r.port))"))
+                case .drop:
+                    drop = drop ?? reason(r.reason)
+                    steps.append(.init(stage: stage, detail: "drop: \(reason(r.reason))" + (r.reason == DropReason.portDown.rawValue ? " (\(portName(r.port)))" : "")))
+                case .flood: steps.append(.init(stage: stage, detail: "flood: no other port up in the network"))
+                case .continue: break
+                }
+            }
+        }
+        let verdict: String
+        if let drop, outputs.isEmpty { verdict = "drop: \(drop)" }
+        else if flooded || outputs.count > 1 { verdict = "flood to \(outputs.joined(separator: ", "))" }
+        else if let only = outputs.first { verdict = "output to \(only)" }
+        else { verdict = "no output" }
+        return TraceDoc(port: portName(p.inPort), packet: summarize(p.bytes), hex: p.bytes.map { String(format: "%02x", $0) }.joined(),
+                        steps: steps, verdict: verdict)
+    }
+
+    func summarize(_ bytes: [UInt8]) -> String {
+        bytes.withUnsafeBytes { raw -> String in
+            guard let base = raw.baseAddress, case .success(let eth) = Ethernet.parse(base, length: raw.count) else { return "malformed frame" }
+            var s = "\(eth.source) > \(eth.destination)" + (eth.vlan != 0 ? " vlan \(eth.vlan)" : "")
+            let l3 = Int(eth.l3Offset)
+            if eth.etherType == EtherType.ipv4, let ip = IPv4Info.parse(base + l3, available: raw.count - l3) {
+                s += " \(IPv4Address.format(ip.source)) > \(IPv4Address.format(ip.destination))"
+                let l4 = l3 + ip.headerLength
+                let names: [UInt8: String] = [IPProtocol.tcp: "tcp", IPProtocol.udp: "udp", IPProtocol.icmp: "icmp"]
+                s += " " + (names[ip.proto] ?? "proto \(ip.proto)")
+                if (ip.proto == IPProtocol.tcp || ip.proto == IPProtocol.udp) && raw.count >= l4 + 4 {
+                    s += " \(UInt16(raw[l4]) << 8 | UInt16(raw[l4 + 1])) > \(UInt16(raw[l4 + 2]) << 8 | UInt16(raw[l4 + 3]))"
+                }
+            } else if eth.etherType == EtherType.arp {
+                s += " arp"
+            } else {
+                s += " eth_type 0x\(String(eth.etherType, radix: 16))"
+            }
+            return s
+        }
+    }
+}
