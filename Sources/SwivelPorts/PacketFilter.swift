@@ -15,16 +15,15 @@ public final class PacketFilter: @unchecked Sendable {
 
     public init(_ expression: String) throws(Invalid) {
         self.expression = expression
+        // Zeroed so that deinit, which also runs when this init throws, can always free it.
         program = .allocate(capacity: 1)
+        program.initialize(to: bpf_program())
         guard let dead = pcap_open_dead(DLT_EN10MB, 65535) else {
-            program.deallocate()
             throw Invalid(description: "libpcap could not open a filter context")
         }
         defer { pcap_close(dead) }
         if pcap_compile(dead, program, expression, 1, PCAP_NETMASK_UNKNOWN) != 0 {
-            let reason = String(cString: pcap_geterr(dead))
-            program.deallocate()
-            throw Invalid(description: "filter '\(expression)': \(reason)")
+            throw Invalid(description: "filter '\(expression)': \(String(cString: pcap_geterr(dead)))")
         }
     }
 

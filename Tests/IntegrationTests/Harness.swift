@@ -90,6 +90,17 @@ final class Lab {
         try Shell.run("ip -n \(ns(i)) addr add \(ip(i))/24 dev eth0 && ip -n \(ns(i)) link set eth0 up")
     }
 
+    /// No background chatter: IPv6 off (no ND/MLD) and static neighbour entries between the hosts,
+    /// so counters and flows see exactly the traffic a test sends.
+    func quiet(_ hosts: [Int]) throws {
+        for i in hosts { try Shell.run("ip netns exec \(ns(i)) sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 net.ipv6.conf.eth0.disable_ipv6=1") }
+        for i in hosts {
+            for j in hosts where j != i {
+                try Shell.run("ip -n \(ns(i)) neigh replace \(ip(j)) lladdr \(try mac(j)) dev eth0 nud permanent")
+            }
+        }
+    }
+
     func mac(_ i: Int) throws -> String {
         try Shell.run("ip netns exec \(ns(i)) cat /sys/class/net/eth0/address").out.trimmingCharacters(in: .whitespacesAndNewlines)
     }
