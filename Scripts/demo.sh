@@ -57,4 +57,11 @@ done
 echo; echo "== swivelctl port show"; "$BIN/swivelctl" port show --socket "$SOCK"
 echo; echo "== swivelctl fdb show"; "$BIN/swivelctl" fdb show --socket "$SOCK"
 echo; echo "== swivelctl flows dump (unicast)"; "$BIN/swivelctl" flows dump --socket "$SOCK" | grep -v 'actions:flood' || true
+MAC3=$(ip netns exec swdemo3 cat /sys/class/net/eth0/address)
+echo; echo "== swivelctl trace --port swdemo-v1 'eth_dst=$MAC3,ip_dst=$NET.3,tcp,tcp_dst=80'"
+"$BIN/swivelctl" trace --port swdemo-v1 "eth_dst=$MAC3,ip_dst=$NET.3,tcp,tcp_dst=80" --socket "$SOCK"
+echo; echo "== swivelctl trace live --port swdemo-v2 --filter icmp (during a ping from swdemo2)"
+(sleep 0.3; ip netns exec swdemo2 ping -c 1 -W 2 "$NET.1" >/dev/null) &
+"$BIN/swivelctl" trace live --port swdemo-v2 --count 1 --filter icmp --timeout 5 --socket "$SOCK"
+wait
 exit $status
