@@ -29,6 +29,13 @@ public protocol Port: AnyObject {
     func maintain(ring: Ring)
     /// Releases the device. Frames held by the port go back to the pool.
     func stop(ring: Ring?, pool: FramePool)
+    /// Requests still in the ring that hold the device open (TAP reads and writes); shutdown waits for
+    /// them so a TAP is really gone when swiveld exits.
+    var requestsInFlight: Int { get }
+}
+
+extension Port {
+    public var requestsInFlight: Int { 0 }
 }
 
 /// Receive-side checks shared by every kernel port: turns a received buffer (virtio-net header first

@@ -73,6 +73,13 @@ public final class Ring {
         io_uring_sqe_set_data64(s, 0)
     }
 
+    /// Cancels every request on `fd` (reads and writes of a TAP that is being closed).
+    public func cancelAll(fd: Int32) {
+        let s = sqe()
+        io_uring_prep_cancel_fd(s, fd, UInt32(IORING_ASYNC_CANCEL_ALL))
+        io_uring_sqe_set_data64(s, 0)
+    }
+
     public func read(fd: Int32, into buffer: UnsafeMutableRawPointer, count: Int, userData: UInt64) {
         let s = sqe()
         io_uring_prep_read(s, fd, buffer, UInt32(count), UInt64.max)  // -1: the file's position (none for TAP)

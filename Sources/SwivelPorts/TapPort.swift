@@ -122,7 +122,8 @@ public final class TapPort: Port {
             if c.result > 0 {
                 counters.countTx(Int(id), packets: 1, bytes: Int(pool.meta[Int(f)].length))
             } else {
-                counters.countDrop(Int(id), .txError)
+                // EIO: the TAP's interface is down (e.g. not yet up in the namespace it was moved to).
+                counters.countDrop(Int(id), c.result == -EIO ? .portDown : .txError)
             }
             pool.free(f)
             return
@@ -162,10 +163,14 @@ public final class TapPort: Port {
             pendingCount -= 1
         }
         if fd >= 0 {
-            // Non-persistent TAPs vanish with their last descriptor; persistent ones stay for the next start.
+            // In-flight reads hold the file open: cancel them; the caller drains their completions, and
+            // the TAP (if not persistent) vanishes when the last reference goes.
+            ring?.cancelAll(fd: fd)
             Glibc.close(fd)
             fd = -1
         }
         state = "down (stopped)"
     }
+
+    public var requestsInFlight: Int { outstandingReads + outstandingWrites }
 }

@@ -146,8 +146,12 @@ public final class Datapath {
     func shutdown() {
         for r in mailbox.close() { r(self) }
         for port in activePorts { port.stop(ring: ring, pool: pool) }
-        ring.submit(waitNanos: 0)
-        ring.drainCompletions { c in handle(c) }
+        // Wait (briefly) for the cancelled requests, so the devices are released when we return.
+        let deadline = clock.nowNanos + 2_000_000_000
+        repeat {
+            ring.submit(waitNanos: 10_000_000)
+            ring.drainCompletions { c in handle(c) }
+        } while activePorts.contains(where: { $0.requestsInFlight > 0 }) && clock.nowNanos < deadline
         batch.deallocate()
         wakeBuffer.deallocate()
     }
