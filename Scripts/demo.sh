@@ -62,6 +62,7 @@ echo; echo "== swivelctl trace --port swdemo-v1 'eth_dst=$MAC3,ip_dst=$NET.3,tcp
 "$BIN/swivelctl" trace --port swdemo-v1 "eth_dst=$MAC3,ip_dst=$NET.3,tcp,tcp_dst=80" --socket "$SOCK"
 echo; echo "== swivelctl trace live --port swdemo-v2 --filter icmp (during a ping from swdemo2)"
 (sleep 0.3; ip netns exec swdemo2 ping -c 1 -W 2 "$NET.1" >/dev/null) &
+PINGER=$!
 "$BIN/swivelctl" trace live --port swdemo-v2 --count 1 --filter icmp --timeout 5 --socket "$SOCK"
-wait
+wait "$PINGER" || true
 exit $status

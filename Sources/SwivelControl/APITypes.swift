@@ -99,13 +99,25 @@ public struct FlowStatsDoc: Codable, Equatable, Sendable {
     public var limit: Int
     public var created: UInt64
     public var hits: UInt64
+    /// Packets whose flow was not in the table: new flows plus those the full table could not record.
+    public var misses: UInt64
+    public var hitRate: Double
     public var expired: UInt64
     public var notRecorded: UInt64
-    public init(entries: Int, limit: Int, created: UInt64, hits: UInt64, expired: UInt64, notRecorded: UInt64) {
+    /// Entries whose decision changed (e.g. flood -> output once the destination was learned) or that
+    /// were flushed.
+    public var invalidations: UInt64
+    public init(entries: Int, limit: Int, created: UInt64, hits: UInt64, expired: UInt64, notRecorded: UInt64,
+                invalidations: UInt64) {
         self.entries = entries; self.limit = limit; self.created = created; self.hits = hits
-        self.expired = expired; self.notRecorded = notRecorded
+        self.expired = expired; self.notRecorded = notRecorded; self.invalidations = invalidations
+        misses = created + notRecorded
+        hitRate = hits + misses == 0 ? 0 : Double(hits) / Double(hits + misses)
     }
-    enum CodingKeys: String, CodingKey { case entries, limit, created, hits, expired; case notRecorded = "not_recorded" }
+    enum CodingKeys: String, CodingKey {
+        case entries, limit, created, hits, misses, expired, invalidations
+        case notRecorded = "not_recorded", hitRate = "hit_rate"
+    }
 }
 
 public struct APIErrorDoc: Codable, Sendable {

@@ -183,7 +183,7 @@ public final class SwitchRuntime: Sendable {
             let s = table.stats
             return FlowsDoc(flows: flows, stats: FlowStatsDoc(entries: table.table.count, limit: table.table.limit,
                                                               created: s.created, hits: s.hits, expired: s.expired,
-                                                              notRecorded: s.notRecorded))
+                                                              notRecorded: s.notRecorded, invalidations: s.changed + s.flushed))
         }
     }
 

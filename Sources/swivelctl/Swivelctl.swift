@@ -162,7 +162,9 @@ struct FlowsCommand: AsyncParsableCommand {
                 let (doc, _) = try await connection.get("/v1/state/flows", as: FlowsDoc.self)
                 if connection.json { try connection.printEncoded(doc.stats); return }
                 let s = doc.stats
-                print("entries: \(s.entries) (limit \(s.limit))\ncreated: \(s.created)\nhits: \(s.hits)\nexpired: \(s.expired)\nnot recorded (table full): \(s.notRecorded)")
+                print("entries: \(s.entries) (limit \(s.limit))\nhits: \(s.hits)\nmisses: \(s.misses) (new flows \(s.created), not recorded because the table was full \(s.notRecorded))\n"
+                      + String(format: "hit rate: %.1f%%", s.hitRate * 100)
+                      + "\nexpired (idle): \(s.expired)\ninvalidations (decision changed or flushed): \(s.invalidations)")
             } catch { throw fail(error) }
         }
     }

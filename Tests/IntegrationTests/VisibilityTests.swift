@@ -51,6 +51,8 @@ struct VisibilityTests {
         #expect(packets - 7 < bytes / 1514, "super-frames are one packet each: \(packets) packets for \(bytes) bytes")
         let stats = try json(try lab.ctl("flows stats --json")) as? [String: Any]
         #expect((stats?["entries"] as? Int ?? 0) >= 2 && (stats?["hits"] as? Int ?? 0) > 0)
+        let hits = stats?["hits"] as? Int ?? 0, misses = stats?["misses"] as? Int ?? 0
+        #expect(misses >= 2 && abs((stats?["hit_rate"] as? Double ?? -1) - Double(hits) / Double(hits + misses)) < 1e-9)
     }
 
     @Test func liveTraceOfAPingShowsEveryStage() throws {
