@@ -6,7 +6,7 @@ import SwivelControl
 struct Swivelctl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "swivelctl",
-        abstract: "Operate a running swiveld: ports, the forwarding database, the flow table.",
+        abstract: "Operate a running swiveld: ports, the forwarding database, flows, drops, counters, traces and captures.",
         subcommands: [PortCommand.self, FDBCommand.self, FlowsCommand.self, DropsCommand.self, StatsCommand.self,
                       TraceCommand.self, CaptureCommand.self])
 }

@@ -35,7 +35,7 @@ struct Swiveld: AsyncParsableCommand {
     @Option(name: .customLong("batch-size"), help: "Frames per batch (1-256).")
     var batchSize: Int = 64
 
-    @Option(name: .customLong("ring-block-timeout"), help: "TPACKET_V3 block retire timeout in ms (ring engine).")
+    @Option(name: .customLong("ring-block-timeout"), help: "TPACKET_V3 block retire timeout in ms (ring-v3 engine).")
     var ringBlockTimeout: UInt32 = 1
 
     @Option(help: "API socket path.")
