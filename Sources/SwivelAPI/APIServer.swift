@@ -17,7 +17,22 @@ public enum APIServer {
         router.get("/v1/state/flows") { _, _ in try json(await runtime.flows()) }
         router.get("/v1/state/drops") { _, _ in try json(await runtime.drops()) }
         router.get("/v1/state/counters") { _, _ in try json(await runtime.counters()) }
-        router.post("/v1/actions/fdb-flush") { _, _ in try json(["flushed": await runtime.flushFDB()]) }
+        router.post("/v1/actions/fdb-flush") { request, context in
+            try await answer {
+                // The body is optional: no body flushes every learned entry; a body that does not decode is an
+                // error, never a silent flush of everything.
+                let bytes = try await request.body.collect(upTo: 1 << 16)
+                let body = bytes.readableBytes == 0 ? nil
+                    : try JSONDecoder().decode(FDBFlushRequest.self, from: Data(bytes.readableBytesView))
+                return ["flushed": try await runtime.flushFDB(network: body?.network, port: body?.port)]
+            }
+        }
+        router.post("/v1/actions/fdb-add") { request, context in
+            try await answer { try await runtime.addStaticFDB(try await request.decode(as: FDBEntryRequest.self, context: context)) }
+        }
+        router.post("/v1/actions/fdb-del") { request, context in
+            try await answer { try await runtime.removeFDB(try await request.decode(as: FDBEntryRequest.self, context: context)) }
+        }
         router.post("/v1/actions/flows-flush") { _, _ in try json(["flushed": await runtime.flushFlows()]) }
         router.get("/v1/health") { _, _ in try json(["status": "ok"]) }
         router.post("/v1/actions/trace") { request, context in

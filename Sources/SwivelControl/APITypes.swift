@@ -56,11 +56,45 @@ public struct FDBStatsDoc: Codable, Equatable, Sendable {
     public var moved: UInt64
     public var expired: UInt64
     public var limitHits: UInt64
+    public var staticEntries: Int = 0
+    public var portLimitHits: UInt64 = 0
+    public var flushed: UInt64 = 0
+    public var staticMovesRefused: UInt64 = 0
+    public var networks: [FDBNetworkDoc] = []
     public init(current: Int, limit: Int, learned: UInt64, moved: UInt64, expired: UInt64, limitHits: UInt64) {
         self.current = current; self.limit = limit; self.learned = learned; self.moved = moved
         self.expired = expired; self.limitHits = limitHits
     }
-    enum CodingKeys: String, CodingKey { case current, limit, learned, moved, expired; case limitHits = "limit_hits" }
+    enum CodingKeys: String, CodingKey {
+        case current, limit, learned, moved, expired, flushed, networks
+        case limitHits = "limit_hits", staticEntries = "static", portLimitHits = "port_limit_hits"
+        case staticMovesRefused = "static_moves_refused"
+    }
+}
+
+public struct FDBNetworkDoc: Codable, Equatable, Sendable {
+    public var network: String
+    public var entries: Int
+    public var limit: Int
+    public var agingSeconds: Int
+    public init(network: String, entries: Int, limit: Int, agingSeconds: Int) {
+        self.network = network; self.entries = entries; self.limit = limit; self.agingSeconds = agingSeconds
+    }
+    enum CodingKeys: String, CodingKey { case network, entries, limit; case agingSeconds = "aging_seconds" }
+}
+
+/// `POST /v1/actions/fdb-add` (network, port, mac), `fdb-del` (network, mac), `fdb-flush` (network?, port?).
+public struct FDBEntryRequest: Codable, Equatable, Sendable {
+    public var network: String
+    public var port: String?
+    public var mac: String
+    public init(network: String, port: String? = nil, mac: String) { self.network = network; self.port = port; self.mac = mac }
+}
+
+public struct FDBFlushRequest: Codable, Equatable, Sendable {
+    public var network: String?
+    public var port: String?
+    public init(network: String? = nil, port: String? = nil) { self.network = network; self.port = port }
 }
 
 public struct FlowDoc: Codable, Equatable, Sendable {

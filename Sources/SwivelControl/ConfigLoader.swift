@@ -119,8 +119,10 @@ struct Reader {
 
     mutating func port(_ node: Node, _ path: String) -> PortSpec? {
         guard let fields = mapping(node, path, allowed: ["name", "kind", "device", "network", "trunk", "native",
-                                                         "addresses", "security_groups", "owner"]) else { return nil }
+                                                         "addresses", "security_groups", "owner", "max_macs",
+                                                         "static_macs"]) else { return nil }
         var name: String?, kind: PortKind?, device: String?, network: String?, owner: String?
+        var maxMacs: Int?, staticMacs: [String]?
         for (k, v) in fields {
             switch k {
             case "name": name = string(v, "\(path).name")
@@ -132,6 +134,16 @@ struct Reader {
             case "device": device = string(v, "\(path).device")
             case "network": network = string(v, "\(path).network")
             case "owner": owner = string(v, "\(path).owner")
+            case "max_macs": maxMacs = int(v, "\(path).max_macs", 1...16_777_216)
+            case "static_macs":
+                staticMacs = list(v, "\(path).static_macs") { r, n, p in
+                    guard let text = r.string(n, p) else { return nil }
+                    guard let mac = MACText.validUnicast(text) else {
+                        r.fail(n, p, "'\(text)' is not a unicast MAC address (xx:xx:xx:xx:xx:xx)")
+                        return nil
+                    }
+                    return mac
+                }
             default: fail(v, "\(path).\(k)", "'\(k)' is part of the model but not supported by this version yet")
             }
         }
@@ -140,7 +152,8 @@ struct Reader {
         }
         guard let name, let kind, let device else { return nil }
         marks[path] = (node.mark?.line ?? 0, node.mark?.column ?? 0)
-        return PortSpec(name: name, kind: kind, device: device, network: network, owner: owner ?? "config")
+        return PortSpec(name: name, kind: kind, device: device, network: network, owner: owner ?? "config",
+                        maxMacs: maxMacs, staticMacs: staticMacs)
     }
 }
 
@@ -164,7 +177,7 @@ public enum Validator {
             }
             vlans[v] = n.name
         }
-        var ports = Set<String>(), devices: [String: String] = [:]
+        var ports = Set<String>(), devices: [String: String] = [:], staticOwners: [String: String] = [:]
         for (i, p) in c.ports.enumerated() {
             let key = "ports[\(i)]"
             if !ports.insert(p.name).inserted { add(key, "ports.\(p.name)", "duplicate port name '\(p.name)'") }
@@ -178,7 +191,25 @@ public enum Validator {
             if let n = p.network, n != NetworkConfig.defaultNetworkName, !networks.contains(n) {
                 add(key, "ports.\(p.name).network", "unknown network '\(n)'")
             }
+            for mac in p.staticMacs ?? [] {
+                let where_ = "\(p.effectiveNetwork)/\(mac)"
+                if let other = staticOwners[where_] {
+                    add(key, "ports.\(p.name).static_macs", "\(mac) is already static on port '\(other)' in network '\(p.effectiveNetwork)'")
+                }
+                staticOwners[where_] = p.name
+            }
         }
         return errors
+    }
+}
+
+/// MAC address text checks for the control plane (the fast path uses SwivelPacket's MACAddress).
+public enum MACText {
+    /// The address in lower case when it is six hex pairs with the group bit clear; nil otherwise.
+    public static func validUnicast(_ text: String) -> String? {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 6, parts.allSatisfy({ $0.count == 2 && UInt8($0, radix: 16) != nil }) else { return nil }
+        guard let first = UInt8(parts[0], radix: 16), first & 1 == 0 else { return nil }
+        return text.lowercased()
     }
 }

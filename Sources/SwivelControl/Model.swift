@@ -39,8 +39,18 @@ public struct PortSpec: Codable, Equatable, Sendable {
     public var device: String
     public var network: String?
     public var owner: String?
-    public init(name: String, kind: PortKind, device: String, network: String? = nil, owner: String? = nil) {
+    /// At most this many MACs learned on the port (default: only the network's limit applies).
+    public var maxMacs: Int?
+    /// MACs pinned to this port in its network: never aged, never moved by traffic elsewhere.
+    public var staticMacs: [String]?
+    public init(name: String, kind: PortKind, device: String, network: String? = nil, owner: String? = nil,
+                maxMacs: Int? = nil, staticMacs: [String]? = nil) {
         self.name = name; self.kind = kind; self.device = device; self.network = network; self.owner = owner
+        self.maxMacs = maxMacs; self.staticMacs = staticMacs
+    }
+    enum CodingKeys: String, CodingKey {
+        case name, kind, device, network, owner
+        case maxMacs = "max_macs", staticMacs = "static_macs"
     }
     /// The network this port joins: an access port without one joins `default`.
     public var effectiveNetwork: String { network ?? NetworkConfig.defaultNetworkName }

@@ -20,90 +20,177 @@ public struct FDBEntry: Sendable {
 
 /// The forwarding database: which port a MAC was last seen on, per network. Written only by the
 /// datapath thread (learning happens in the fast path); read by the control plane through copies.
+///
+/// Each network has its own aging time and entry limit, and each port its own limit, so one tenant
+/// (or one hostile workload flooding random source MACs) cannot fill the table for the others. When a
+/// limit is reached new MACs are not learned (counted), and known traffic keeps flowing. Static entries
+/// never age and never move. The per-network and per-port counts live in arrays allocated once, and
+/// every removal path keeps them exact.
 public struct FDB {
     public var table: OpenTable<FDBKey, FDBEntry>
-    public var agingNanos: UInt64
     public var stats = Stats()
+    public static let maxNetworks = 4096
+    public static let maxPorts = 1024
+    @usableFromInline let networkLimit: UnsafeMutablePointer<Int>
+    @usableFromInline let networkAging: UnsafeMutablePointer<UInt64>
+    @usableFromInline let networkCount: UnsafeMutablePointer<Int>
+    @usableFromInline let portLimit: UnsafeMutablePointer<Int>
+    @usableFromInline let portCount: UnsafeMutablePointer<Int>
 
     public struct Stats: Sendable, Equatable {
         public var learned: UInt64 = 0
         public var moved: UInt64 = 0
         public var expired: UInt64 = 0
-        public var limitHits: UInt64 = 0
+        public var limitHits: UInt64 = 0       // a network was full
+        public var portLimitHits: UInt64 = 0   // a port was at its limit
         public var flushed: UInt64 = 0
+        public var staticMoveRefused: UInt64 = 0
     }
 
     public static let defaultLimit = 8192
     public static let defaultAgingSeconds = 300
 
-    public init(limit: Int = FDB.defaultLimit, agingSeconds: Int = FDB.defaultAgingSeconds) {
-        table = OpenTable(limit: limit)
-        agingNanos = UInt64(agingSeconds) * 1_000_000_000
+    /// - Parameters:
+    ///   - capacity: total entries across networks (the table is allocated once for this many).
+    ///   - limit, agingSeconds: defaults for networks not configured with `configure(network:…)`.
+    public init(capacity: Int? = nil, limit: Int = FDB.defaultLimit, agingSeconds: Int = FDB.defaultAgingSeconds) {
+        table = OpenTable(limit: capacity ?? limit)
+        networkLimit = .allocate(capacity: Self.maxNetworks)
+        networkLimit.initialize(repeating: limit, count: Self.maxNetworks)
+        networkAging = .allocate(capacity: Self.maxNetworks)
+        networkAging.initialize(repeating: UInt64(agingSeconds) * 1_000_000_000, count: Self.maxNetworks)
+        networkCount = .allocate(capacity: Self.maxNetworks)
+        networkCount.initialize(repeating: 0, count: Self.maxNetworks)
+        portLimit = .allocate(capacity: Self.maxPorts)
+        portLimit.initialize(repeating: Int.max, count: Self.maxPorts)
+        portCount = .allocate(capacity: Self.maxPorts)
+        portCount.initialize(repeating: 0, count: Self.maxPorts)
     }
 
+    public func configure(network: UInt16, limit: Int? = nil, agingSeconds: Int? = nil) {
+        if let limit { networkLimit[Int(network)] = limit }
+        if let agingSeconds { networkAging[Int(network)] = UInt64(agingSeconds) * 1_000_000_000 }
+    }
+
+    public func configure(port: UInt16, limit: Int?) { portLimit[Int(port)] = limit ?? Int.max }
+
     public var count: Int { table.count }
+    public func count(network: UInt16) -> Int { networkCount[Int(network)] }
+    public func count(port: UInt16) -> Int { portCount[Int(port)] }
+    public func limit(network: UInt16) -> Int { networkLimit[Int(network)] }
+    public func limit(port: UInt16) -> Int? { portLimit[Int(port)] == Int.max ? nil : portLimit[Int(port)] }
+    public func agingSeconds(network: UInt16) -> Int { Int(networkAging[Int(network)] / 1_000_000_000) }
+
+    @inlinable @inline(__always)
+    func isAged(_ e: FDBEntry, network: UInt16, now: UInt64) -> Bool {
+        !e.isStatic && now &- e.lastSeen > networkAging[Int(network)]
+    }
+
+    @inlinable @inline(__always)
+    mutating func removeCounted(at slot: Int) {
+        let k = table.key(at: slot), p = table.value(at: slot).pointee.port
+        networkCount[Int(k.network)] -= 1
+        portCount[Int(p)] -= 1
+        table.remove(at: slot)
+    }
 
     /// The port for a destination, or nil when unknown or aged out (an aged entry is removed here,
     /// so the table never answers with a stale port even between sweeps).
     @inlinable @inline(__always)
     public mutating func lookup(network: UInt16, mac: MACAddress, now: UInt64) -> UInt16? {
         guard let slot = table.find(FDBKey(network: network, mac: mac)) else { return nil }
-        let e = table.value(at: slot)
-        if !e.pointee.isStatic && now &- e.pointee.lastSeen > agingNanos {
-            table.remove(at: slot)
+        let e = table.value(at: slot).pointee
+        if isAged(e, network: network, now: now) {
+            removeCounted(at: slot)
             stats.expired &+= 1
             return nil
         }
-        return e.pointee.port
+        return e.port
     }
 
-    /// Records that `mac` was seen on `port`. Static entries never move.
+    /// Records that `mac` was seen on `port`. Static entries never move; moves are allowed past the
+    /// destination port's limit (the MAC is not new to the network).
     @inlinable @inline(__always)
     public mutating func learn(network: UInt16, mac: MACAddress, port: UInt16, now: UInt64) {
         let key = FDBKey(network: network, mac: mac)
         if let slot = table.find(key) {
             let e = table.value(at: slot)
-            if e.pointee.isStatic { return }
+            if e.pointee.isStatic {
+                if e.pointee.port != port { stats.staticMoveRefused &+= 1 }
+                return
+            }
             if e.pointee.port != port {
+                portCount[Int(e.pointee.port)] -= 1
+                portCount[Int(port)] += 1
                 e.pointee.port = port
                 stats.moved &+= 1
             }
             e.pointee.lastSeen = now
             return
         }
+        if networkCount[Int(network)] >= networkLimit[Int(network)] { stats.limitHits &+= 1; return }
+        if portCount[Int(port)] >= portLimit[Int(port)] { stats.portLimitHits &+= 1; return }
         if table.insert(key, FDBEntry(port: port, isStatic: false, lastSeen: now)) == nil {
             stats.limitHits &+= 1
-        } else {
-            stats.learned &+= 1
+            return
         }
+        networkCount[Int(network)] += 1
+        portCount[Int(port)] += 1
+        stats.learned &+= 1
     }
 
+    /// Adds or replaces a static entry. False when the table is full.
+    @discardableResult
     public mutating func addStatic(network: UInt16, mac: MACAddress, port: UInt16) -> Bool {
         let key = FDBKey(network: network, mac: mac)
-        if let slot = table.find(key) {
-            table.value(at: slot).pointee = FDBEntry(port: port, isStatic: true, lastSeen: 0)
-            return true
-        }
-        return table.insert(key, FDBEntry(port: port, isStatic: true, lastSeen: 0)) != nil
+        if let slot = table.find(key) { removeCounted(at: slot) }
+        guard table.insert(key, FDBEntry(port: port, isStatic: true, lastSeen: 0)) != nil else { return false }
+        networkCount[Int(network)] += 1
+        portCount[Int(port)] += 1
+        return true
+    }
+
+    /// Removes an entry (static or learned). False when there was none.
+    @discardableResult
+    public mutating func remove(network: UInt16, mac: MACAddress) -> Bool {
+        guard let slot = table.find(FDBKey(network: network, mac: mac)) else { return false }
+        removeCounted(at: slot)
+        return true
     }
 
     /// Removes aged dynamic entries. Returns how many.
     @discardableResult
     public mutating func sweep(now: UInt64) -> Int {
-        let aging = agingNanos
-        let n = table.removeAll { _, e in !e.isStatic && now &- e.lastSeen > aging }
+        let aging = networkAging
+        let n = removeCounted { k, e in !e.isStatic && now &- e.lastSeen > aging[Int(k.network)] }
         stats.expired &+= UInt64(n)
         return n
     }
 
-    /// Removes dynamic entries, optionally only those of one network or one port.
+    /// Removes learned entries, optionally only those of one network or one port (statics stay).
     @discardableResult
     public mutating func flush(network: UInt16? = nil, port: UInt16? = nil) -> Int {
-        let n = table.removeAll { k, e in
+        let n = removeCounted { k, e in
             !e.isStatic && (network == nil || k.network == network) && (port == nil || e.port == port)
         }
         stats.flushed &+= UInt64(n)
         return n
+    }
+
+    /// Removes every entry, static ones included, that belongs to a port (the port left).
+    @discardableResult
+    public mutating func forget(port: UInt16) -> Int {
+        removeCounted { _, e in e.port == port }
+    }
+
+    mutating func removeCounted(where shouldRemove: (FDBKey, FDBEntry) -> Bool) -> Int {
+        let networks = networkCount, ports = portCount
+        return table.removeAll { k, e in
+            guard shouldRemove(k, e) else { return false }
+            networks[Int(k.network)] -= 1
+            ports[Int(e.port)] -= 1
+            return true
+        }
     }
 
     public struct Row: Sendable, Equatable {
@@ -119,11 +206,17 @@ public struct FDB {
         var rows: [Row] = []
         rows.reserveCapacity(table.count)
         table.forEach { k, e in
-            let age = e.isStatic ? 0 : Double(now &- e.lastSeen) / 1e9
-            if e.isStatic || now &- e.lastSeen <= agingNanos {
-                rows.append(Row(network: k.network, mac: k.mac, port: e.port, isStatic: e.isStatic, ageSeconds: age))
+            if !isAged(e, network: k.network, now: now) {
+                rows.append(Row(network: k.network, mac: k.mac, port: e.port, isStatic: e.isStatic,
+                                ageSeconds: e.isStatic ? 0 : Double(now &- e.lastSeen) / 1e9))
             }
         }
         return rows.sorted { ($0.network, $0.port, $0.mac) < ($1.network, $1.port, $1.mac) }
+    }
+
+    public var staticCount: Int {
+        var n = 0
+        table.forEach { _, e in if e.isStatic { n += 1 } }
+        return n
     }
 }

@@ -82,7 +82,7 @@ public struct Pipeline {
     public mutating func adopt(_ newTopology: Topology) {
         precondition(newTopology.maxPorts == topology.maxPorts)
         for p in 0..<topology.maxPorts where topology.networkOfPort[p] != newTopology.networkOfPort[p] {
-            l2.fdb.flush(port: UInt16(p))
+            l2.fdb.forget(port: UInt16(p))
         }
         topology = newTopology
         l2.invalidateCache()

@@ -29,17 +29,17 @@ public final class SwitchRuntime: Sendable {
                 logger: Logger = Logger(label: "swivel")) throws {
         self.logger = logger
         var networkIDs: [String: UInt16] = [:]
-        var fdbLimit = FDB.defaultLimit, aging = FDB.defaultAgingSeconds
-        for n in config.networks {
-            networkIDs[n.name] = UInt16(networkIDs.count)
-            if let a = n.fdb?.agingSeconds { aging = a }
-            if let m = n.fdb?.maxEntries { fdbLimit = max(fdbLimit, m) }
-        }
+        for n in config.networks { networkIDs[n.name] = UInt16(networkIDs.count) }
         if networkIDs[NetworkConfig.defaultNetworkName] == nil {
             networkIDs[NetworkConfig.defaultNetworkName] = UInt16(networkIDs.count)
         }
-        let dp = try Datapath(maxPorts: options.maxPorts, batchSize: options.batchSize,
-                              fdb: FDB(limit: fdbLimit, agingSeconds: aging), logger: logger)
+        // One table sized for every network's limit (capped), with per-network limits and aging inside it.
+        let limits = networkIDs.keys.map { name in config.networks.first { $0.name == name }?.fdb?.maxEntries ?? FDB.defaultLimit }
+        let fdb = FDB(capacity: min(limits.reduce(0, +), 1 << 24))
+        for n in config.networks {
+            fdb.configure(network: networkIDs[n.name]!, limit: n.fdb?.maxEntries, agingSeconds: n.fdb?.agingSeconds)
+        }
+        let dp = try Datapath(maxPorts: options.maxPorts, batchSize: options.batchSize, fdb: fdb, logger: logger)
         var opened: [any SwivelPorts.Port] = []
         do {
             for (i, spec) in config.ports.enumerated() {
@@ -66,6 +66,10 @@ public final class SwitchRuntime: Sendable {
                 opened.append(port)
                 let net = spec.effectiveNetwork
                 dp.add(port, network: networkIDs[net]!, networkName: net)
+                dp.pipeline.l2.fdb.configure(port: id, limit: spec.maxMacs)
+                for text in spec.staticMacs ?? [] {
+                    if let mac = MACAddress(text) { dp.pipeline.l2.fdb.addStatic(network: networkIDs[net]!, mac: mac, port: id) }
+                }
                 logger.info("port \(spec.name): \(spec.kind.rawValue) \(spec.device) in network \(net): \(port.state)")
             }
         } catch {
@@ -158,9 +162,58 @@ public final class SwitchRuntime: Sendable {
                             vlan: 0, mac: r.mac.description, type: r.isStatic ? "static" : "learned", age: Int(r.ageSeconds))
             }
             let s = fdb.stats
-            return FDBDoc(entries: rows, stats: FDBStatsDoc(current: fdb.count, limit: fdb.table.limit, learned: s.learned,
-                                                            moved: s.moved, expired: s.expired, limitHits: s.limitHits))
+            let networks = dp.networkNames.sorted { $0.key < $1.key }.map { id, name in
+                FDBNetworkDoc(network: name, entries: fdb.count(network: id), limit: fdb.limit(network: id),
+                              agingSeconds: fdb.agingSeconds(network: id))
+            }
+            var stats = FDBStatsDoc(current: fdb.count, limit: fdb.table.limit, learned: s.learned,
+                                    moved: s.moved, expired: s.expired, limitHits: s.limitHits)
+            stats.staticEntries = fdb.staticCount
+            stats.portLimitHits = s.portLimitHits
+            stats.flushed = s.flushed
+            stats.staticMovesRefused = s.staticMoveRefused
+            stats.networks = networks
+            return FDBDoc(entries: rows, stats: stats)
         }
+    }
+
+    /// Adds a static entry: `mac` pinned to `port` in `network`.
+    public func addStaticFDB(_ r: FDBEntryRequest) async throws -> FDBEntryRequest {
+        guard let text = MACText.validUnicast(r.mac), let mac = MACAddress(text) else {
+            throw RequestError("invalid-mac", "'\(r.mac)' is not a unicast MAC address")
+        }
+        let result: RequestError? = try await mailbox.perform { dp in
+            guard let portName = r.port, let port = dp.port(named: portName) else {
+                return RequestError("unknown-port", "no port named '\(r.port ?? "")'")
+            }
+            guard let network = dp.networkNames.first(where: { $0.value == r.network })?.key else {
+                return RequestError("unknown-network", "no network named '\(r.network)'")
+            }
+            guard dp.portNetworks[Int(port.id)] == r.network else {
+                return RequestError("invalid-port", "port '\(portName)' is not in network '\(r.network)'")
+            }
+            dp.pipeline.l2.invalidateCache()
+            return dp.pipeline.l2.fdb.addStatic(network: network, mac: mac, port: port.id) ? nil
+                : RequestError("table-full", "the FDB is full")
+        }
+        if let result { throw result }
+        return r
+    }
+
+    /// Removes an entry (static or learned).
+    public func removeFDB(_ r: FDBEntryRequest) async throws -> [String: Int] {
+        guard let text = MACText.validUnicast(r.mac), let mac = MACAddress(text) else {
+            throw RequestError("invalid-mac", "'\(r.mac)' is not a unicast MAC address")
+        }
+        let result: Result<Int, RequestError> = try await mailbox.perform { dp in
+            guard let network = dp.networkNames.first(where: { $0.value == r.network })?.key else {
+                return .failure(RequestError("unknown-network", "no network named '\(r.network)'"))
+            }
+            dp.pipeline.l2.invalidateCache()
+            return dp.pipeline.l2.fdb.remove(network: network, mac: mac) ? .success(1)
+                : .failure(RequestError("unknown-entry", "no entry for \(text) in network '\(r.network)'"))
+        }
+        return ["removed": try result.get()]
     }
 
     public func flows() async throws -> FlowsDoc {
@@ -187,11 +240,24 @@ public final class SwitchRuntime: Sendable {
         }
     }
 
-    public func flushFDB() async throws -> Int {
-        try await mailbox.perform { dp in
+    /// Removes learned entries, all or only those of one network and/or one port.
+    public func flushFDB(network: String? = nil, port: String? = nil) async throws -> Int {
+        let result: Result<Int, RequestError> = try await mailbox.perform { dp in
+            var networkID: UInt16? = nil, portID: UInt16? = nil
+            if let network {
+                guard let id = dp.networkNames.first(where: { $0.value == network })?.key else {
+                    return .failure(RequestError("unknown-network", "no network named '\(network)'"))
+                }
+                networkID = id
+            }
+            if let port {
+                guard let p = dp.port(named: port) else { return .failure(RequestError("unknown-port", "no port named '\(port)'")) }
+                portID = p.id
+            }
             dp.pipeline.l2.invalidateCache()
-            return dp.pipeline.l2.fdb.flush()
+            return .success(dp.pipeline.l2.fdb.flush(network: networkID, port: portID))
         }
+        return try result.get()
     }
 
     public func flushFlows() async throws -> Int {

@@ -101,16 +101,19 @@ struct PortCommand: AsyncParsableCommand {
 
 struct FDBCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "fdb", abstract: "The forwarding database (MAC table).",
-                                                    subcommands: [Show.self, Flush.self])
+                                                    subcommands: [Show.self, Flush.self, Add.self, Del.self, Stats.self])
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List learned and static MAC entries (like ovs-appctl fdb/show).")
         @OptionGroup var connection: Connection
+        @Option(help: "Only entries of this network.") var network: String?
+        @Option(help: "Only entries on this port.") var port: String?
 
         func run() async throws {
             do {
-                let (fdb, raw) = try await connection.get("/v1/state/fdb", as: FDBDoc.self)
-                if connection.json { connection.printJSON(raw); return }
+                var (fdb, _) = try await connection.get("/v1/state/fdb", as: FDBDoc.self)
+                fdb.entries = fdb.entries.filter { (network == nil || $0.network == network) && (port == nil || $0.port == port) }
+                if connection.json { try connection.printEncoded(fdb); return }
                 var t = TextTable(headers: ["PORT", "VLAN", "MAC", "AGE", "NETWORK", "TYPE"], numeric: [1, 3])
                 for e in fdb.entries {
                     t.rows.append([e.port, "\(e.vlan)", e.mac, "\(e.age)", e.network, e.type])
@@ -122,10 +125,63 @@ struct FDBCommand: AsyncParsableCommand {
     }
 
     struct Flush: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove every learned entry.")
+        static let configuration = CommandConfiguration(abstract: "Remove learned entries: all, or those of a network and/or a port (static entries stay).")
+        @OptionGroup var connection: Connection
+        @Option(help: "Only entries of this network.") var network: String?
+        @Option(help: "Only entries on this port.") var port: String?
+        func run() async throws {
+            do {
+                let (_, raw) = try await connection.post("/v1/actions/fdb-flush", FDBFlushRequest(network: network, port: port),
+                                                         as: [String: Int].self)
+                connection.printJSON(raw)
+            } catch { throw fail(error) }
+        }
+    }
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Pin a MAC to a port: a static entry never ages and never moves.")
+        @OptionGroup var connection: Connection
+        @Option(help: "The network.") var network: String = "default"
+        @Option(help: "The port.") var port: String
+        @Option(help: "The MAC address.") var mac: String
+        func run() async throws {
+            do {
+                let (_, raw) = try await connection.post("/v1/actions/fdb-add", FDBEntryRequest(network: network, port: port, mac: mac),
+                                                         as: FDBEntryRequest.self)
+                connection.printJSON(raw)
+            } catch { throw fail(error) }
+        }
+    }
+
+    struct Del: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove an entry, static or learned.")
+        @OptionGroup var connection: Connection
+        @Option(help: "The network.") var network: String = "default"
+        @Option(help: "The MAC address.") var mac: String
+        func run() async throws {
+            do {
+                let (_, raw) = try await connection.post("/v1/actions/fdb-del", FDBEntryRequest(network: network, mac: mac),
+                                                         as: [String: Int].self)
+                connection.printJSON(raw)
+            } catch { throw fail(error) }
+        }
+    }
+
+    struct Stats: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Entries, limits and what happened to them, per network.")
         @OptionGroup var connection: Connection
         func run() async throws {
-            do { connection.printJSON(try await connection.post("/v1/actions/fdb-flush")) } catch { throw fail(error) }
+            do {
+                let (fdb, _) = try await connection.get("/v1/state/fdb", as: FDBDoc.self)
+                let s = fdb.stats
+                if connection.json { try connection.printEncoded(s); return }
+                print("current \(s.current) (table capacity \(s.limit)), static \(s.staticEntries), learned \(s.learned), expired \(s.expired), "
+                      + "flushed \(s.flushed), moved \(s.moved), limit hits \(s.limitHits) (network) \(s.portLimitHits) (port), "
+                      + "static moves refused \(s.staticMovesRefused)")
+                var t = TextTable(headers: ["NETWORK", "ENTRIES", "LIMIT", "AGING"], numeric: [1, 2, 3])
+                for n in s.networks { t.rows.append([n.network, "\(n.entries)", "\(n.limit)", "\(n.agingSeconds)s"]) }
+                print(t.render())
+            } catch { throw fail(error) }
         }
     }
 }

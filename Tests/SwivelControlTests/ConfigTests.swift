@@ -26,6 +26,11 @@ import Testing
         #expect(c.ports[1].effectiveNetwork == "default")
     }
 
+    @Test func portFDBKeys() throws {
+        let c = try ConfigLoader.parse("ports:\n  - {name: a, kind: afpacket, device: v1, max_macs: 16, static_macs: [02:00:00:00:00:AA]}\n", file: "f")
+        #expect(c.ports[0].maxMacs == 16 && c.ports[0].staticMacs == ["02:00:00:00:00:aa"])
+    }
+
     @Test func emptyFileIsAnEmptyState() throws {
         #expect(try ConfigLoader.parse("", file: "f") == NetworkConfig())
     }
@@ -38,7 +43,7 @@ import Testing
 
     static let broken: [Broken] = [
         Broken(yaml: "ports:\n  - name: p\n    kind: afpacket\n    device: v1\n    colour: red\n",
-               expected: ["f.yaml:5:5: ports[0].colour: unknown key 'colour' (expected one of: name, kind, device, network, trunk, native, addresses, security_groups, owner)"]),
+               expected: ["f.yaml:5:5: ports[0].colour: unknown key 'colour' (expected one of: name, kind, device, network, trunk, native, addresses, security_groups, owner, max_macs, static_macs)"]),
         Broken(yaml: "ports:\n  - name: p\n    kind: bridge\n    device: v1\n",
                expected: ["f.yaml:3:11: ports[0].kind: unknown port kind 'bridge' (expected afpacket or tap)"]),
         Broken(yaml: "ports:\n  - name: p\n    kind: afpacket\n",
@@ -52,6 +57,10 @@ import Testing
                           "f.yaml:2:5: ports.a.network: unknown network 'green'"]),
         Broken(yaml: "ports:\n  - {name: a, kind: afpacket, device: this-name-is-too-long}\n",
                expected: ["f.yaml:2:5: ports.a.device: 'this-name-is-too-long' is not a valid interface name (at most 15 characters, no '/' or spaces)"]),
+        Broken(yaml: "ports:\n  - {name: a, kind: tap, device: t1, static_macs: [01:00:5e:00:00:01]}\n",
+               expected: ["f.yaml:2:52: ports[0].static_macs[0]: '01:00:5e:00:00:01' is not a unicast MAC address (xx:xx:xx:xx:xx:xx)"]),
+        Broken(yaml: "ports:\n  - {name: a, kind: tap, device: t1, static_macs: [02:00:00:00:00:01]}\n  - {name: b, kind: tap, device: t2, static_macs: [02:00:00:00:00:01]}\n",
+               expected: ["f.yaml:3:5: ports.b.static_macs: 02:00:00:00:00:01 is already static on port 'a' in network 'default'"]),
         Broken(yaml: "networks:\n  - {name: a, vlan: 10}\n  - {name: b, vlan: 10}\n",
                expected: ["f.yaml:3:5: networks.b.vlan: vlan 10 is already used by network 'a'"]),
     ]
