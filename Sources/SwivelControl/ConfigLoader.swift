@@ -120,9 +120,9 @@ struct Reader {
     mutating func port(_ node: Node, _ path: String) -> PortSpec? {
         guard let fields = mapping(node, path, allowed: ["name", "kind", "device", "network", "trunk", "native",
                                                          "addresses", "security_groups", "owner", "max_macs",
-                                                         "static_macs"]) else { return nil }
+                                                         "static_macs", "storm_control_pps"]) else { return nil }
         var name: String?, kind: PortKind?, device: String?, network: String?, owner: String?
-        var maxMacs: Int?, staticMacs: [String]?
+        var maxMacs: Int?, staticMacs: [String]?, stormPPS: Int?
         for (k, v) in fields {
             switch k {
             case "name": name = string(v, "\(path).name")
@@ -135,6 +135,7 @@ struct Reader {
             case "network": network = string(v, "\(path).network")
             case "owner": owner = string(v, "\(path).owner")
             case "max_macs": maxMacs = int(v, "\(path).max_macs", 1...16_777_216)
+            case "storm_control_pps": stormPPS = int(v, "\(path).storm_control_pps", 1...10_000_000)
             case "static_macs":
                 staticMacs = list(v, "\(path).static_macs") { r, n, p in
                     guard let text = r.string(n, p) else { return nil }
@@ -152,8 +153,10 @@ struct Reader {
         }
         guard let name, let kind, let device else { return nil }
         marks[path] = (node.mark?.line ?? 0, node.mark?.column ?? 0)
-        return PortSpec(name: name, kind: kind, device: device, network: network, owner: owner ?? "config",
-                        maxMacs: maxMacs, staticMacs: staticMacs)
+        var spec = PortSpec(name: name, kind: kind, device: device, network: network, owner: owner ?? "config",
+                            maxMacs: maxMacs, staticMacs: staticMacs)
+        spec.stormControlPPS = stormPPS
+        return spec
     }
 }
 

@@ -43,6 +43,9 @@ public struct PortSpec: Codable, Equatable, Sendable {
     public var maxMacs: Int?
     /// MACs pinned to this port in its network: never aged, never moved by traffic elsewhere.
     public var staticMacs: [String]?
+    /// Storm control: at most this many flooded frames (broadcast, multicast, unknown unicast) per second
+    /// from this port.
+    public var stormControlPPS: Int?
     public init(name: String, kind: PortKind, device: String, network: String? = nil, owner: String? = nil,
                 maxMacs: Int? = nil, staticMacs: [String]? = nil) {
         self.name = name; self.kind = kind; self.device = device; self.network = network; self.owner = owner
@@ -50,7 +53,7 @@ public struct PortSpec: Codable, Equatable, Sendable {
     }
     enum CodingKeys: String, CodingKey {
         case name, kind, device, network, owner
-        case maxMacs = "max_macs", staticMacs = "static_macs"
+        case maxMacs = "max_macs", staticMacs = "static_macs", stormControlPPS = "storm_control_pps"
     }
     /// The network this port joins: an access port without one joins `default`.
     public var effectiveNetwork: String { network ?? NetworkConfig.defaultNetworkName }

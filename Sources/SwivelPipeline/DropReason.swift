@@ -13,6 +13,7 @@ public enum DropReason: UInt8, CaseIterable, Sendable {
     case txQueueFull        // the egress port's queue was at its cap
     case portDown           // the egress port has no device or is down
     case txError            // the kernel refused the frame on transmit
+    case stormControl       // broadcast, multicast or unknown unicast over the port's storm-control rate
 
     public var name: String {
         switch self {
@@ -29,6 +30,7 @@ public enum DropReason: UInt8, CaseIterable, Sendable {
         case .txQueueFull: "tx-queue-full"
         case .portDown: "port-down"
         case .txError: "tx-error"
+        case .stormControl: "storm-control"
         }
     }
 }

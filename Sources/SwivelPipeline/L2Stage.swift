@@ -2,10 +2,13 @@ import SwivelPacket
 
 /// l2: learns source MAC -> ingress port and decides where each frame goes within its network.
 /// Decides: output (known unicast), flood (broadcast, multicast, unknown unicast),
-/// drop (link-local, hairpin: destination learned on the ingress port).
+/// drop (link-local, hairpin: destination learned on the ingress port, storm-control: the ingress port
+/// flooded more than its limit).
 /// Reads meta: inPort, source, destination. Writes meta: network. Table: FDB (owned, single writer).
 public struct L2Stage {
     public var fdb: FDB
+    /// Per-port limits on flooded frames.
+    public let storm = StormControl()
     /// One-entry cache of the last learned source: bursts from one sender skip the table write.
     @usableFromInline var lastLearnedKey: UInt64 = .max
     @usableFromInline var lastLearnedPort: UInt16 = .max
@@ -34,6 +37,9 @@ public struct L2Stage {
             } else {
                 decisions[i] = .flood
                 lookup = .miss
+            }
+            if decisions[i].action == .flood && !dryRun && !storm.admit(port: inPort, now: now) {
+                decisions[i] = .drop(.stormControl)
             }
             if m.pointee.flags & FrameMeta.traced != 0 {
                 let d = decisions[i]

@@ -216,5 +216,11 @@ public final class AFPacketPort: Port {
         closeSocket()
     }
 
-    public var kernelDrops: UInt64 { socket?.kernelDrops() ?? 0 }
+    /// Frames the kernel dropped before we read them (ring or socket buffer full), since the port was
+    /// created. PACKET_STATISTICS resets on every read, so the port keeps the running total.
+    public var kernelDrops: UInt64 {
+        kernelDropsTotal &+= socket?.kernelDrops() ?? 0
+        return kernelDropsTotal
+    }
+    var kernelDropsTotal: UInt64 = 0
 }

@@ -55,6 +55,7 @@ struct PacketSocket {
         return err
     }
 
+    /// Drops since the last call (the kernel resets its counters when they are read).
     func kernelDrops() -> UInt64 {
         var st = tpacket_stats()
         var len = socklen_t(MemoryLayout<tpacket_stats>.size)

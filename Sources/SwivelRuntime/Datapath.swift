@@ -25,6 +25,7 @@ public final class Datapath {
     let running = Atomic<Bool>(true)
     let wakeBuffer: UnsafeMutablePointer<UInt64> = .allocate(capacity: 1)
     var lastTick: UInt64 = 0
+    var movesLogged: UInt64 = 0
     let logger: Logger
     public private(set) var iterations: UInt64 = 0
     /// Observers, checked once per batch; empty almost always.
@@ -132,6 +133,13 @@ public final class Datapath {
     func tick(now: UInt64) {
         lastTick = now
         pipeline.tick(now: now)
+        // MAC moves are counted in the fast path and reported here, at most once a second, so a flapping
+        // or spoofed MAC cannot flood the log.
+        let moves = pipeline.l2.fdb.stats.moved
+        if moves != movesLogged {
+            logger.notice("\(moves &- movesLogged) MAC move(s) between ports in the last second (\(moves) in total; see swivelctl fdb stats)")
+            movesLogged = moves
+        }
         for port in activePorts {
             let wasUp = port.isUp
             port.maintain(ring: ring)

@@ -67,6 +67,7 @@ public final class SwitchRuntime: Sendable {
                 let net = spec.effectiveNetwork
                 dp.add(port, network: networkIDs[net]!, networkName: net)
                 dp.pipeline.l2.fdb.configure(port: id, limit: spec.maxMacs)
+                dp.pipeline.l2.storm.configure(port: id, pps: spec.stormControlPPS)
                 for text in spec.staticMacs ?? [] {
                     if let mac = MACAddress(text) { dp.pipeline.l2.fdb.addStatic(network: networkIDs[net]!, mac: mac, port: id) }
                 }

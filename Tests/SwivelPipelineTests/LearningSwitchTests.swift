@@ -197,3 +197,26 @@ import SwivelPacket
         }
     }
 }
+
+@Suite struct StormControlTests {
+    @Test func floodsBeyondTheRateAreDroppedKnownUnicastIsNot() {
+        let h = PipelineHarness(ports: [0: 0, 1: 0, 2: 0])
+        h.pipeline.l2.storm.configure(port: 0, pps: 10)
+        _ = h.send(port: 1, Hosts.frame(from: Hosts.b, to: .broadcast))   // learn B on port 1
+        let broadcasts = (0..<30).map { _ in (UInt16(0), Hosts.frame(from: Hosts.a, to: .broadcast)) }
+        let out = h.send(broadcasts)
+        #expect(out[1]?.count == 10 && out[2]?.count == 10)          // one second's burst
+        #expect(h.drops(0)[.stormControl] == 20)
+        // Known unicast passes whatever the budget.
+        let unicast = h.send((0..<30).map { _ in (UInt16(0), Hosts.frame(from: Hosts.a, to: Hosts.b)) })
+        #expect(unicast[1]?.count == 30)
+        // Half a second later half the budget is back.
+        h.clock.advance(seconds: 0.5)
+        let more = h.send((0..<30).map { _ in (UInt16(0), Hosts.frame(from: Hosts.a, to: .broadcast)) })
+        #expect(more[1]?.count == 5)
+        // Other ports have no limit.
+        let other = h.send((0..<30).map { _ in (UInt16(2), Hosts.frame(from: Hosts.c, to: .broadcast)) })
+        #expect(other[1]?.count == 30)
+        #expect(h.allFramesFree)
+    }
+}

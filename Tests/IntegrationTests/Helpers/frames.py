@@ -2,6 +2,7 @@
 """Raw frames on an interface.
   inject IFACE          send one of each malformed kind: a truncated VLAN tag, a multicast source MAC, an STP frame
   sniff IFACE SECONDS   print "icmp_echo_requests=N" counted on IFACE for SECONDS (prints "ready" first)
+  broadcast IFACE N     send N broadcast frames as fast as possible
   metrics URL           print "PORT rx_packets tx_packets" per port from a Prometheus endpoint, parsed by prometheus_client"""
 import socket, struct, sys, time
 
@@ -17,6 +18,15 @@ if sys.argv[1] == "inject":
     s.send(b"\xff" * 6 + mac("01:00:5e:00:00:01") + b"\x88\xb5" + bytes(46))  # group address as source
     s.send(mac("01:80:c2:00:00:00") + me + b"\x00\x26" + bytes(46))           # STP BPDU destination
     print("injected=3")
+elif sys.argv[1] == "broadcast":
+    iface, count = sys.argv[2], int(sys.argv[3])
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    s.bind((iface, 0))
+    me = mac(open(f"/sys/class/net/{iface}/address").read().strip())
+    frame = b"\xff" * 6 + me + b"\x88\xb5" + bytes(46)
+    for _ in range(count):
+        s.send(frame)
+    print(f"sent={count}")
 elif sys.argv[1] == "sniff":
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
     s.bind((sys.argv[2], 0))
