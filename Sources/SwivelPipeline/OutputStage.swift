@@ -8,18 +8,21 @@ import SwivelPacket
 public struct OutputStage {
     /// Scratch room for the segments of one GSO super-frame (64 KiB / small MSS).
     @usableFromInline var segments: PacketBatch
-    /// Where traced frames' outcomes go; and whether frames are only explained, never queued.
-    @usableFromInline var trace: TraceBuffer?
+    /// Where traced frames' outcomes go (the pipeline's one trace buffer).
+    @usableFromInline let trace: TraceBuffer
+    /// Frames are only explained, never queued or counted (`Pipeline.explain`).
     @usableFromInline var dryRun = false
 
-    public init() { segments = PacketBatch(capacity: 256) }
+    public init(trace: TraceBuffer) {
+        segments = PacketBatch(capacity: 256)
+        self.trace = trace
+    }
     public func deallocate() { segments.deallocate() }
 
     @inlinable
     public mutating func process(_ batch: inout PacketBatch, pool: FramePool, topology: Topology, states: PortStates,
                                  queues: TxQueues, counters: PortCounters, decisions: UnsafeMutablePointer<Decision>,
-                                 trace: TraceBuffer, dryRun: Bool = false) {
-        self.trace = trace
+                                 dryRun: Bool = false) {
         self.dryRun = dryRun
         for i in 0..<batch.count {
             let f = batch[i]
@@ -67,12 +70,12 @@ public struct OutputStage {
         let m = pool.meta + Int(f)
         let traced = m.pointee.flags & FrameMeta.traced != 0
         guard states.isUp[port] else {
-            if traced { trace?.append(TraceRecord(packet: m.pointee.traceID, stage: 3, verdict: .drop, reason: DropReason.portDown.rawValue, port: UInt16(port))) }
+            if traced { trace.append(TraceRecord(packet: m.pointee.traceID, stage: 3, verdict: .drop, reason: DropReason.portDown.rawValue, port: UInt16(port))) }
             if !dryRun { counters.countDrop(port, .portDown) }
             pool.free(f)
             return
         }
-        if traced { trace?.append(TraceRecord(packet: m.pointee.traceID, stage: 3, verdict: .output, port: UInt16(port), count: m.pointee.length)) }
+        if traced { trace.append(TraceRecord(packet: m.pointee.traceID, stage: 3, verdict: .output, port: UInt16(port), count: m.pointee.length)) }
         if dryRun {
             pool.free(f)
             return

@@ -15,7 +15,7 @@ public struct Pipeline {
     public var l2: L2Stage
     public var flows: FlowTable
     /// Records of traced frames (FrameMeta.traced), written by every stage.
-    public let trace = TraceBuffer()
+    public let trace: TraceBuffer
     @usableFromInline var output: OutputStage
     @usableFromInline let decisions: UnsafeMutablePointer<Decision>
     public let batchCapacity: Int
@@ -42,7 +42,9 @@ public struct Pipeline {
         queues = TxQueues(maxPorts: topology.maxPorts, capacity: queueCapacity)
         l2 = L2Stage(fdb: fdb)
         self.flows = flows
-        output = OutputStage()
+        let trace = TraceBuffer()
+        self.trace = trace
+        output = OutputStage(trace: trace)
         decisions = .allocate(capacity: batchCapacity)
     }
 
@@ -59,7 +61,7 @@ public struct Pipeline {
         l2.process(batch, pool: pool, topology: topology, decisions: decisions, now: now, trace: trace)
         FlowRecordStage.process(batch, pool: pool, flows: &flows, decisions: decisions, now: now, trace: trace)
         output.process(&batch, pool: pool, topology: topology, states: states, queues: queues,
-                       counters: counters, decisions: decisions, trace: trace)
+                       counters: counters, decisions: decisions)
     }
 
     /// Runs one frame through the same stages without effects (no learning, no flow record, nothing
@@ -74,7 +76,7 @@ public struct Pipeline {
         ParseStage.process(one, pool: pool, decisions: decisions, trace: trace)
         l2.process(one, pool: pool, topology: topology, decisions: decisions, now: now, trace: trace, dryRun: true)
         output.process(&one, pool: pool, topology: topology, states: states, queues: queues,
-                       counters: counters, decisions: decisions, trace: trace, dryRun: true)
+                       counters: counters, decisions: decisions, dryRun: true)
         return trace.take()
     }
 
