@@ -68,7 +68,7 @@ public enum APIServer {
         do {
             return try json(try await body())
         } catch let e as RequestError {
-            return try json(APIErrorDoc(code: e.code, message: e.description), status: e.code.hasPrefix("unknown") ? .notFound : .badRequest)
+            return try refused(e)
         } catch let e as DecodingError {
             return try json(APIErrorDoc(code: "invalid-body", message: "\(e)"), status: .badRequest)
         }
@@ -90,7 +90,7 @@ public enum APIServer {
                                                 filter: q["filter"].map(String.init), count: count,
                                                 mirrorTo: q["mirror_to"].map(String.init), writesFile: q["write"] != "0")
         } catch let e as RequestError {
-            return try json(APIErrorDoc(code: e.code, message: e.description), status: e.code.hasPrefix("unknown") ? .notFound : .badRequest)
+            return try refused(e)
         }
         let deadline = duration.map { ContinuousClock.now + .milliseconds(Int($0 * 1000)) }
         return Response(status: .ok, headers: [.contentType: "application/vnd.tcpdump.pcap"], body: ResponseBody { writer in
@@ -109,6 +109,10 @@ public enum APIServer {
             try await runtime.stopCapture(id)
             try await writer.finish(nil)
         })
+    }
+
+    static func refused(_ e: RequestError) throws -> Response {
+        try json(APIErrorDoc(code: e.code, message: e.description), status: e.isNotFound ? .notFound : .badRequest)
     }
 
     static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status) throws -> Response {

@@ -21,11 +21,12 @@ public final class ControlMailbox: @unchecked Sendable {
     }
     deinit { Glibc.close(eventFD) }
 
-    /// Runs `body` on the datapath thread and returns its result.
-    public func perform<T: Sendable>(_ body: @escaping @Sendable (Datapath) -> T) async throws -> T {
+    /// Runs `body` on the datapath thread and returns its result, or rethrows what it threw (a refused
+    /// request is thrown from where it is found, on the datapath thread, and arrives here).
+    public func perform<T: Sendable>(_ body: @escaping @Sendable (Datapath) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, Error>) in
             guard !stopped.load(ordering: .acquiring) else { c.resume(throwing: DatapathStopped()); return }
-            queue.withLock { $0.append { dp in c.resume(returning: body(dp)) } }
+            queue.withLock { $0.append { dp in c.resume(with: Result { try body(dp) }) } }
             pending.add(1, ordering: .releasing)
             var one: UInt64 = 1
             _ = write(eventFD, &one, 8)

@@ -9,6 +9,16 @@ public struct RequestError: Error, CustomStringConvertible, Sendable {
     public var code: String
     public var description: String
     public init(_ code: String, _ description: String) { self.code = code; self.description = description }
+
+    /// Refused requests name a missing object (404) or an invalid one (400).
+    public var isNotFound: Bool { code.hasPrefix("unknown") }
+
+    static func unicastMAC(_ text: String) throws(RequestError) -> MACAddress {
+        guard let valid = MACText.validUnicast(text), let mac = MACAddress(valid) else {
+            throw RequestError("invalid-mac", "'\(text)' is not a unicast MAC address")
+        }
+        return mac
+    }
 }
 
 extension SwitchRuntime {
@@ -20,15 +30,14 @@ extension SwitchRuntime {
             else { bytes = try PacketSpec.parse(request.packet ?? "").build() }
         } catch { throw RequestError("invalid-packet", error.description) }
         let portName = request.port
-        let result: Result<TraceDoc, RequestError> = try await mailbox.perform { dp in
-            guard let port = dp.port(named: portName) else { return .failure(RequestError("unknown-port", "no port named '\(portName)'")) }
+        return try await mailbox.perform { dp in
+            let port = try dp.requirePort(portName)
             guard let f = bytes.withUnsafeBytes({ dp.pool.make(bytes: $0, inPort: port.id, forReceive: false) }) else {
-                return .failure(RequestError("busy", "no free frame to trace with"))
+                throw RequestError("busy", "no free frame to trace with")
             }
             let records = dp.pipeline.explain(f, now: dp.clock.nowNanos)
-            return .success(dp.describe(TracedPacket(inPort: port.id, bytes: bytes, records: records), traceOnly: true))
+            return dp.describe(TracedPacket(inPort: port.id, bytes: bytes, records: records), traceOnly: true)
         }
-        return try result.get()
     }
 
     /// Traces the next `count` real frames received on a port (matching a tcpdump filter), waiting up to
@@ -39,12 +48,9 @@ extension SwitchRuntime {
         do { filter = try request.filter.map { try PacketFilter($0) } } catch { throw RequestError("invalid-filter", "\(error)") }
         let portName = request.port, count = request.count
         let id = Int.random(in: 1...Int.max)
-        let started: RequestError? = try await mailbox.perform { dp in
-            guard let port = dp.port(named: portName) else { return RequestError("unknown-port", "no port named '\(portName)'") }
-            dp.traceSession = TraceSession(id: id, port: port.id, count: count, filter: filter)
-            return nil
+        try await mailbox.perform { dp in
+            dp.traceSession = TraceSession(id: id, port: try dp.requirePort(portName).id, count: count, filter: filter)
         }
-        if let started { throw started }
         let deadline = Date().addingTimeInterval(min(max(request.timeout ?? 10, 0.1), 300))
         while true {
             let (docs, complete): ([TraceDoc], Bool) = try await mailbox.perform { dp in
@@ -71,19 +77,13 @@ extension SwitchRuntime {
         let filter: PacketFilter?
         do { filter = try expression.map { try PacketFilter($0) } } catch { throw RequestError("invalid-filter", "\(error)") }
         let id = Int.random(in: 1...Int.max)
-        let error: RequestError? = try await mailbox.perform { dp in
-            guard let port = dp.port(named: portName) else { return RequestError("unknown-port", "no port named '\(portName)'") }
-            var mirror: UInt16? = nil
-            if let mirrorTo {
-                guard let m = dp.port(named: mirrorTo) else { return RequestError("unknown-port", "no mirror port named '\(mirrorTo)'") }
-                guard m.id != port.id else { return RequestError("invalid-mirror", "a port cannot mirror to itself") }
-                mirror = m.id
-            }
-            dp.captures.append(CaptureSession(id: id, port: port.id, direction: dir, filter: filter, mirrorPort: mirror,
+        try await mailbox.perform { dp in
+            let port = try dp.requirePort(portName)
+            let mirror = try mirrorTo.map { try dp.requirePort($0, role: "mirror port") }
+            if mirror?.id == port.id { throw RequestError("invalid-mirror", "a port cannot mirror to itself") }
+            dp.captures.append(CaptureSession(id: id, port: port.id, direction: dir, filter: filter, mirrorPort: mirror?.id,
                                               writesFile: writesFile, count: count ?? Int.max))
-            return nil
         }
-        if let error { throw error }
         return id
     }
 
@@ -104,6 +104,18 @@ extension SwitchRuntime {
 
 extension Datapath {
     func port(named name: String) -> (any SwivelPorts.Port)? { activePorts.first { $0.name == name } }
+
+    func requirePort(_ name: String, role: String = "port") throws(RequestError) -> any SwivelPorts.Port {
+        guard let p = port(named: name) else { throw RequestError("unknown-port", "no \(role) named '\(name)'") }
+        return p
+    }
+
+    func requireNetwork(_ name: String) throws(RequestError) -> UInt16 {
+        guard let id = networkNames.first(where: { $0.value == name })?.key else {
+            throw RequestError("unknown-network", "no network named '\(name)'")
+        }
+        return id
+    }
 
     func portName(_ id: UInt16) -> String { ports.indices.contains(Int(id)) ? ports[Int(id)]?.name ?? "#\(id)" : "#\(id)" }
 

@@ -180,41 +180,32 @@ public final class SwitchRuntime: Sendable {
 
     /// Adds a static entry: `mac` pinned to `port` in `network`.
     public func addStaticFDB(_ r: FDBEntryRequest) async throws -> FDBEntryRequest {
-        guard let text = MACText.validUnicast(r.mac), let mac = MACAddress(text) else {
-            throw RequestError("invalid-mac", "'\(r.mac)' is not a unicast MAC address")
-        }
-        let result: RequestError? = try await mailbox.perform { dp in
-            guard let portName = r.port, let port = dp.port(named: portName) else {
-                return RequestError("unknown-port", "no port named '\(r.port ?? "")'")
-            }
-            guard let network = dp.networkNames.first(where: { $0.value == r.network })?.key else {
-                return RequestError("unknown-network", "no network named '\(r.network)'")
-            }
+        let mac = try RequestError.unicastMAC(r.mac)
+        try await mailbox.perform { dp in
+            let port = try dp.requirePort(r.port ?? "")
+            let network = try dp.requireNetwork(r.network)
             guard dp.portNetworks[Int(port.id)] == r.network else {
-                return RequestError("invalid-port", "port '\(portName)' is not in network '\(r.network)'")
+                throw RequestError("invalid-port", "port '\(port.name)' is not in network '\(r.network)'")
             }
             dp.pipeline.l2.invalidateCache()
-            return dp.pipeline.l2.fdb.addStatic(network: network, mac: mac, port: port.id) ? nil
-                : RequestError("table-full", "the FDB is full")
+            guard dp.pipeline.l2.fdb.addStatic(network: network, mac: mac, port: port.id) else {
+                throw RequestError("table-full", "the FDB is full")
+            }
         }
-        if let result { throw result }
         return r
     }
 
     /// Removes an entry (static or learned).
     public func removeFDB(_ r: FDBEntryRequest) async throws -> [String: Int] {
-        guard let text = MACText.validUnicast(r.mac), let mac = MACAddress(text) else {
-            throw RequestError("invalid-mac", "'\(r.mac)' is not a unicast MAC address")
-        }
-        let result: Result<Int, RequestError> = try await mailbox.perform { dp in
-            guard let network = dp.networkNames.first(where: { $0.value == r.network })?.key else {
-                return .failure(RequestError("unknown-network", "no network named '\(r.network)'"))
-            }
+        let mac = try RequestError.unicastMAC(r.mac)
+        try await mailbox.perform { dp in
+            let network = try dp.requireNetwork(r.network)
             dp.pipeline.l2.invalidateCache()
-            return dp.pipeline.l2.fdb.remove(network: network, mac: mac) ? .success(1)
-                : .failure(RequestError("unknown-entry", "no entry for \(text) in network '\(r.network)'"))
+            guard dp.pipeline.l2.fdb.remove(network: network, mac: mac) else {
+                throw RequestError("unknown-entry", "no entry for \(mac) in network '\(r.network)'")
+            }
         }
-        return ["removed": try result.get()]
+        return ["removed": 1]
     }
 
     public func flows() async throws -> FlowsDoc {
@@ -243,22 +234,12 @@ public final class SwitchRuntime: Sendable {
 
     /// Removes learned entries, all or only those of one network and/or one port.
     public func flushFDB(network: String? = nil, port: String? = nil) async throws -> Int {
-        let result: Result<Int, RequestError> = try await mailbox.perform { dp in
-            var networkID: UInt16? = nil, portID: UInt16? = nil
-            if let network {
-                guard let id = dp.networkNames.first(where: { $0.value == network })?.key else {
-                    return .failure(RequestError("unknown-network", "no network named '\(network)'"))
-                }
-                networkID = id
-            }
-            if let port {
-                guard let p = dp.port(named: port) else { return .failure(RequestError("unknown-port", "no port named '\(port)'")) }
-                portID = p.id
-            }
+        try await mailbox.perform { dp in
+            let networkID = try network.map { try dp.requireNetwork($0) }
+            let portID = try port.map { try dp.requirePort($0).id }
             dp.pipeline.l2.invalidateCache()
-            return .success(dp.pipeline.l2.fdb.flush(network: networkID, port: portID))
+            return dp.pipeline.l2.fdb.flush(network: networkID, port: portID)
         }
-        return try result.get()
     }
 
     public func flushFlows() async throws -> Int {

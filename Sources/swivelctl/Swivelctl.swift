@@ -52,6 +52,12 @@ struct Connection: ParsableArguments {
         }
     }
 
+    /// Posts an action, checks the answer has the expected shape, and prints it.
+    func act<Body: Encodable, Answer: Decodable>(_ path: String, _ body: Body, answer: Answer.Type) async throws {
+        let (_, raw) = try await post(path, body, as: answer)
+        printJSON(raw)
+    }
+
     func printEncoded<T: Encodable>(_ value: T) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -130,11 +136,7 @@ struct FDBCommand: AsyncParsableCommand {
         @Option(help: "Only entries of this network.") var network: String?
         @Option(help: "Only entries on this port.") var port: String?
         func run() async throws {
-            do {
-                let (_, raw) = try await connection.post("/v1/actions/fdb-flush", FDBFlushRequest(network: network, port: port),
-                                                         as: [String: Int].self)
-                connection.printJSON(raw)
-            } catch { throw fail(error) }
+            do { try await connection.act("/v1/actions/fdb-flush", FDBFlushRequest(network: network, port: port), answer: [String: Int].self) } catch { throw fail(error) }
         }
     }
 
@@ -145,11 +147,7 @@ struct FDBCommand: AsyncParsableCommand {
         @Option(help: "The port.") var port: String
         @Option(help: "The MAC address.") var mac: String
         func run() async throws {
-            do {
-                let (_, raw) = try await connection.post("/v1/actions/fdb-add", FDBEntryRequest(network: network, port: port, mac: mac),
-                                                         as: FDBEntryRequest.self)
-                connection.printJSON(raw)
-            } catch { throw fail(error) }
+            do { try await connection.act("/v1/actions/fdb-add", FDBEntryRequest(network: network, port: port, mac: mac), answer: FDBEntryRequest.self) } catch { throw fail(error) }
         }
     }
 
@@ -159,11 +157,7 @@ struct FDBCommand: AsyncParsableCommand {
         @Option(help: "The network.") var network: String = "default"
         @Option(help: "The MAC address.") var mac: String
         func run() async throws {
-            do {
-                let (_, raw) = try await connection.post("/v1/actions/fdb-del", FDBEntryRequest(network: network, mac: mac),
-                                                         as: [String: Int].self)
-                connection.printJSON(raw)
-            } catch { throw fail(error) }
+            do { try await connection.act("/v1/actions/fdb-del", FDBEntryRequest(network: network, mac: mac), answer: [String: Int].self) } catch { throw fail(error) }
         }
     }
 

@@ -11,16 +11,14 @@ struct ConfigPortTests {
             _ = try? Shell.run("ip link del \(lab.tapPort(3))", check: false)
         }
         try lab.addVethHost(1)
-        let config = "/tmp/\(lab.tag).yaml"
-        defer { try? FileManager.default.removeItem(atPath: config) }
-        try """
+        let config = try lab.writeConfig("""
             networks:
               - name: blue
             ports:
               - {name: one, kind: afpacket, device: \(lab.vethPort(1)), network: blue}
               - {name: two, kind: afpacket, device: \(lab.vethPort(2)), network: blue}
               - {name: three, kind: tap, device: \(lab.tapPort(3)), network: blue}
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+            """)
         try lab.startSwitch(["--config", config])
         // `two`'s device does not exist yet: the switch runs and shows the port down.
         let before = try lab.ctl("port show")

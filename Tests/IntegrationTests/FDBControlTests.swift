@@ -12,10 +12,8 @@ struct FDBControlTests {
         let lab = Lab()
         defer { lab.cleanup() }
         for i in 1...3 { try lab.addVethHost(i) }
-        let config = "/tmp/\(lab.tag)-fdb.yaml"
-        defer { try? FileManager.default.removeItem(atPath: config) }
         let pinned = "02:5e:00:00:00:99"
-        try """
+        let config = try lab.writeConfig("""
             networks:
               - name: blue
                 fdb: {max_entries: 3, aging_seconds: 120}
@@ -23,7 +21,7 @@ struct FDBControlTests {
               - {name: p1, kind: afpacket, device: \(lab.vethPort(1)), network: blue, static_macs: [\(pinned)]}
               - {name: p2, kind: afpacket, device: \(lab.vethPort(2)), network: blue}
               - {name: p3, kind: afpacket, device: \(lab.vethPort(3)), network: blue, max_macs: 1}
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+            """)
         try lab.startSwitch(["--config", config])
         try lab.quiet([1, 2, 3])
         // Two learned hosts and the static entry fill blue's limit of 3: host 3 is not learned, yet every
@@ -59,13 +57,11 @@ struct FDBControlTests {
         let lab = Lab()
         defer { lab.cleanup() }
         for i in 1...2 { try lab.addVethHost(i) }
-        let config = "/tmp/\(lab.tag)-storm.yaml"
-        defer { try? FileManager.default.removeItem(atPath: config) }
-        try """
+        let config = try lab.writeConfig("""
             ports:
               - {name: p1, kind: afpacket, device: \(lab.vethPort(1)), storm_control_pps: 100}
               - {name: p2, kind: afpacket, device: \(lab.vethPort(2))}
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+            """)
         try lab.startSwitch(["--config", config])
         try lab.quiet([1, 2])
         #expect(try lab.ping(from: 1, to: 2, count: 1))

@@ -52,6 +52,7 @@ final class Lab {
     let subnet: Int
     var namespaces: [String] = []
     var links: [String] = []
+    var files: [String] = []
     var daemon: Process?
     var daemonLog: URL
     let socket: String
@@ -105,6 +106,20 @@ final class Lab {
         try Shell.run("ip netns exec \(ns(i)) cat /sys/class/net/eth0/address").out.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// Hosts on veth (1...n) and a switch with one AF_PACKET port on each, plus `extra` arguments.
+    func startWithVethHosts(_ hosts: ClosedRange<Int>, extra: [String] = []) throws {
+        for i in hosts { try addVethHost(i) }
+        try startSwitch(hosts.flatMap { ["--port", "afpacket:\(vethPort($0))"] } + extra)
+    }
+
+    /// Writes a config file that `cleanup()` removes; returns its path.
+    func writeConfig(_ yaml: String, name: String = "config") throws -> String {
+        let path = "/tmp/\(tag)-\(name).yaml"
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        files.append(path)
+        return path
+    }
+
     func startSwitch(_ arguments: [String]) throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Binaries.swiveld)
@@ -147,6 +162,7 @@ final class Lab {
         for l in links { _ = try? Shell.run("ip link del \(l)", check: false) }
         try? FileManager.default.removeItem(atPath: socket)
         try? FileManager.default.removeItem(at: daemonLog)
+        for f in files { try? FileManager.default.removeItem(atPath: f) }
     }
 }
 

@@ -49,9 +49,7 @@ struct SwitchingTests {
     @Test func pacedFramesArriveCompleteAndInOrder() throws {
         let lab = Lab()
         defer { lab.cleanup() }
-        try lab.addVethHost(1)
-        try lab.addVethHost(2)
-        try lab.startSwitch(["--port", "afpacket:\(lab.vethPort(1))", "--port", "afpacket:\(lab.vethPort(2))"])
+        try lab.startWithVethHosts(1...2)
         #expect(try lab.ping(from: 1, to: 2, count: 1))
         let (receiver, output) = try startHelper(lab.ns(2), "\(Binaries.helpers)/udp_sequence.py recv 9999 10000 5")
         defer { receiver.terminate() }
@@ -95,9 +93,7 @@ struct SwitchingTests {
     @Test func portRebindsWhenItsDeviceComesBack() throws {
         let lab = Lab()
         defer { lab.cleanup() }
-        try lab.addVethHost(1)
-        try lab.addVethHost(2)
-        try lab.startSwitch(["--port", "afpacket:\(lab.vethPort(1))", "--port", "afpacket:\(lab.vethPort(2))"])
+        try lab.startWithVethHosts(1...2)
         #expect(try lab.ping(from: 1, to: 2))
         try Shell.run("ip link del \(lab.vethPort(2))")
         try waitFor("port to go down") { try lab.ctl("port show").contains("down (no device)") }

@@ -7,11 +7,10 @@ struct VisibilityTests {
     /// Three quiet hosts on veth ports (and a fourth on a TAP when asked); swiveld may serve metrics.
     func lab(metricsPort: Int? = nil, tapHost: Bool = false) throws -> Lab {
         let lab = Lab()
-        for i in 1...3 { try lab.addVethHost(i) }
-        var args = (1...3).flatMap { ["--port", "afpacket:\(lab.vethPort($0))"] }
-        if tapHost { args += ["--port", "tap:\(lab.tapPort(4))"] }
-        if let metricsPort { args += ["--metrics-listen", "127.0.0.1:\(metricsPort)"] }
-        try lab.startSwitch(args)
+        var extra: [String] = []
+        if tapHost { extra += ["--port", "tap:\(lab.tapPort(4))"] }
+        if let metricsPort { extra += ["--metrics-listen", "127.0.0.1:\(metricsPort)"] }
+        try lab.startWithVethHosts(1...3, extra: extra)
         if tapHost { try lab.adoptTap(4) }
         try lab.quiet(tapHost ? [1, 2, 3, 4] : [1, 2, 3])
         return lab
