@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Raw frames on an interface.
   inject IFACE          send one of each malformed kind: a truncated VLAN tag, a multicast source MAC, an STP frame
-  sniff IFACE SECONDS   print "icmp_echo_requests=N" counted on IFACE for SECONDS (prints "ready" first)
+  sniff IFACE SECONDS   print "icmp_echo_requests=N experimental=M" counted on IFACE for SECONDS (prints "ready"
+                        first); experimental counts frames of the local experimental EtherType 0x88b5
   broadcast IFACE N     send N broadcast frames as fast as possible
   metrics URL           print "PORT rx_packets tx_packets" per port from a Prometheus endpoint, parsed by prometheus_client"""
 import socket, struct, sys, time
@@ -29,10 +30,11 @@ elif sys.argv[1] == "broadcast":
     print(f"sent={count}")
 elif sys.argv[1] == "sniff":
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
     s.bind((sys.argv[2], 0))
     s.settimeout(0.2)
     print("ready", flush=True)
-    end, n = time.time() + float(sys.argv[3]), 0
+    end, n, experimental = time.time() + float(sys.argv[3]), 0, 0
     while time.time() < end:
         try:
             f = s.recv(65535)
@@ -40,7 +42,9 @@ elif sys.argv[1] == "sniff":
             continue
         if len(f) >= 35 and f[12:14] == b"\x08\x00" and f[23] == 1 and f[34] == 8:
             n += 1
-    print(f"icmp_echo_requests={n}", flush=True)
+        if len(f) >= 14 and f[12:14] == b"\x88\xb5":
+            experimental += 1
+    print(f"icmp_echo_requests={n} experimental={experimental}", flush=True)
 elif sys.argv[1] == "metrics":
     import urllib.request
     from prometheus_client.parser import text_string_to_metric_families
