@@ -66,7 +66,7 @@ struct FDBControlTests {
         try lab.quiet([1, 2])
         #expect(try lab.ping(from: 1, to: 2, count: 1))
         // The sniffer in ns2 counts exactly the blasted frames (by their EtherType), nothing else.
-        let (sniffer, sniffed) = try startHelper(lab.ns(2), "\(Binaries.helpers)/frames.py sniff eth0 3")
+        let (sniffer, sniffed) = try startHelper(lab.ns(2), "\(Binaries.helpers)/frames.py sniff eth0 20")
         defer { sniffer.terminate(); try? FileManager.default.removeItem(at: sniffed) }
         try Shell.run("ip netns exec \(lab.ns(1)) \(Binaries.helpers)/frames.py broadcast eth0 2000")
         try waitFor("the storm to be handled") {

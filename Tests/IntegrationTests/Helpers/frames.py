@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """Raw frames on an interface.
   inject IFACE          send one of each malformed kind: a truncated VLAN tag, a multicast source MAC, an STP frame
-  sniff IFACE SECONDS   print "icmp_echo_requests=N experimental=M" counted on IFACE for SECONDS (prints "ready"
-                        first); experimental counts frames of the local experimental EtherType 0x88b5
+  sniff IFACE SECONDS   print "icmp_echo_requests=N experimental=M" counted on IFACE (prints "ready" first) until
+                        1.5 s after the last counted frame, or SECONDS at most; experimental counts frames of
+                        the local experimental EtherType 0x88b5
   broadcast IFACE N     send N broadcast frames as fast as possible
   metrics URL           print "PORT rx_packets tx_packets" per port from a Prometheus endpoint, parsed by prometheus_client"""
 import socket, struct, sys, time
@@ -34,16 +35,18 @@ elif sys.argv[1] == "sniff":
     s.bind((sys.argv[2], 0))
     s.settimeout(0.2)
     print("ready", flush=True)
-    end, n, experimental = time.time() + float(sys.argv[3]), 0, 0
-    while time.time() < end:
+    end, n, experimental, last = time.time() + float(sys.argv[3]), 0, 0, None
+    while time.time() < end and (last is None or time.time() - last < 1.5):
         try:
             f = s.recv(65535)
         except socket.timeout:
             continue
         if len(f) >= 35 and f[12:14] == b"\x08\x00" and f[23] == 1 and f[34] == 8:
             n += 1
+            last = time.time()
         if len(f) >= 14 and f[12:14] == b"\x88\xb5":
             experimental += 1
+            last = time.time()
     print(f"icmp_echo_requests={n} experimental={experimental}", flush=True)
 elif sys.argv[1] == "metrics":
     import urllib.request
