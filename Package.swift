@@ -43,6 +43,7 @@ let package = Package(
         ]),
         // The network model, config parsing/validation and API document types (Codable).
         .target(name: "SwivelControl", dependencies: [
+            "SwivelPacket",
             .product(name: "Yams", package: "Yams"),
         ]),
         // Runs the datapath thread and answers control requests between batches.

@@ -67,3 +67,16 @@ int vsw_if_get_hwaddr(const char *name, uint8_t mac[6]) {
     if (rc == 0) memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
     return rc;
 }
+
+uint32_t vsw_auxdata_vlan_tag(const struct msghdr *msg) {
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c != NULL; c = CMSG_NXTHDR((struct msghdr *)msg, c)) {
+        if (c->cmsg_level != SOL_PACKET || c->cmsg_type != PACKET_AUXDATA) continue;
+        if (c->cmsg_len < CMSG_LEN(sizeof(struct tpacket_auxdata))) continue;
+        struct tpacket_auxdata aux;
+        memcpy(&aux, CMSG_DATA(c), sizeof aux);
+        if (!(aux.tp_status & TP_STATUS_VLAN_VALID)) return 0;
+        uint16_t tpid = (aux.tp_status & TP_STATUS_VLAN_TPID_VALID) ? aux.tp_vlan_tpid : ETH_P_8021Q;
+        return ((uint32_t)tpid << 16) | aux.tp_vlan_tci;
+    }
+    return 0;
+}

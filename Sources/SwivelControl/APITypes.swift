@@ -4,7 +4,16 @@ public struct PortStateDoc: Codable, Equatable, Sendable {
     public var id: Int
     public var kind: String
     public var device: String
+    /// The access network; for a trunk, its networks joined by '+'.
     public var network: String
+    /// "access" or "trunk".
+    public var mode: String = "access"
+    /// A trunk's tagged networks and their VLAN IDs.
+    public var vlans: [String: Int]?
+    /// A trunk's untagged network.
+    public var native: String?
+    /// Port security: the MACs (with their IPs) the port may send from.
+    public var addresses: [PortAddress]?
     public var state: String
     public var mtu: Int
     public var rxPackets: UInt64
@@ -24,7 +33,7 @@ public struct PortStateDoc: Codable, Equatable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, id, kind, device, network, state, mtu, drops
+        case name, id, kind, device, network, mode, vlans, native, addresses, state, mtu, drops
         case rxPackets = "rx_packets", rxBytes = "rx_bytes", txPackets = "tx_packets", txBytes = "tx_bytes"
         case kernelDrops = "kernel_drops"
     }

@@ -1,3 +1,4 @@
+import SwivelPacket
 import Yams
 
 /// Reads the YAML config into the model, reporting every problem at once with file, line and column.
@@ -123,6 +124,7 @@ struct Reader {
                                                          "static_macs", "storm_control_pps"]) else { return nil }
         var name: String?, kind: PortKind?, device: String?, network: String?, owner: String?
         var maxMacs: Int?, staticMacs: [String]?, stormPPS: Int?
+        var trunk: [String]?, native: String?, addresses: [PortAddress]?
         for (k, v) in fields {
             switch k {
             case "name": name = string(v, "\(path).name")
@@ -133,6 +135,9 @@ struct Reader {
                 }
             case "device": device = string(v, "\(path).device")
             case "network": network = string(v, "\(path).network")
+            case "trunk": trunk = list(v, "\(path).trunk") { r, n, p in r.string(n, p) }
+            case "native": native = string(v, "\(path).native")
+            case "addresses": addresses = list(v, "\(path).addresses") { r, n, p in r.portAddress(n, p) }
             case "owner": owner = string(v, "\(path).owner")
             case "max_macs": maxMacs = int(v, "\(path).max_macs", 1...16_777_216)
             case "storm_control_pps": stormPPS = int(v, "\(path).storm_control_pps", 1...10_000_000)
@@ -156,7 +161,34 @@ struct Reader {
         var spec = PortSpec(name: name, kind: kind, device: device, network: network, owner: owner ?? "config",
                             maxMacs: maxMacs, staticMacs: staticMacs)
         spec.stormControlPPS = stormPPS
+        spec.trunk = trunk; spec.native = native; spec.addresses = addresses
         return spec
+    }
+
+    mutating func portAddress(_ node: Node, _ path: String) -> PortAddress? {
+        guard let fields = mapping(node, path, allowed: ["mac", "ips"]) else { return nil }
+        var mac: String?, ips: [String]?
+        for (k, v) in fields {
+            if k == "mac", let text = string(v, "\(path).mac") {
+                mac = MACText.validUnicast(text)
+                if mac == nil { fail(v, "\(path).mac", "'\(text)' is not a unicast MAC address (xx:xx:xx:xx:xx:xx)") }
+            }
+            if k == "ips" {
+                ips = list(v, "\(path).ips") { r, n, p in
+                    guard let text = r.string(n, p) else { return nil }
+                    guard IPText.isAddress(text) else {
+                        r.fail(n, p, "'\(text)' is not an IPv4 or IPv6 address")
+                        return nil
+                    }
+                    return text
+                }
+            }
+        }
+        guard let mac else {
+            if !fields.contains(where: { $0.0 == "mac" }) { fail(node, path, "missing required key 'mac'") }
+            return nil
+        }
+        return PortAddress(mac: mac, ips: ips)
     }
 }
 
@@ -191,18 +223,57 @@ public enum Validator {
                 add(key, "ports.\(p.name).device", "device '\(p.device)' is already used by port '\(other)'")
             }
             devices[p.device] = p.name
-            if let n = p.network, n != NetworkConfig.defaultNetworkName, !networks.contains(n) {
+            func known(_ n: String) -> Bool { n == NetworkConfig.defaultNetworkName || networks.contains(n) }
+            if let n = p.network, !known(n) {
                 add(key, "ports.\(p.name).network", "unknown network '\(n)'")
             }
-            for mac in p.staticMacs ?? [] {
-                let where_ = "\(p.effectiveNetwork)/\(mac)"
-                if let other = staticOwners[where_] {
-                    add(key, "ports.\(p.name).static_macs", "\(mac) is already static on port '\(other)' in network '\(p.effectiveNetwork)'")
+            if let trunk = p.trunk {
+                if p.network != nil {
+                    add(key, "ports.\(p.name)", "a port is an access port ('network') or a trunk ('trunk'), not both")
                 }
-                staticOwners[where_] = p.name
+                if trunk.isEmpty { add(key, "ports.\(p.name).trunk", "a trunk carries at least one network") }
+                var seen = Set<String>()
+                for n in trunk {
+                    if !seen.insert(n).inserted { add(key, "ports.\(p.name).trunk", "network '\(n)' is listed twice") }
+                    if !known(n) {
+                        add(key, "ports.\(p.name).trunk", "unknown network '\(n)'")
+                    } else if n != p.native && c.networks.first(where: { $0.name == n })?.vlan == nil {
+                        add(key, "ports.\(p.name).trunk", "network '\(n)' has no vlan: a trunk carries networks tagged with their vlan")
+                    }
+                }
+                if p.addresses != nil {
+                    add(key, "ports.\(p.name).addresses", "port security (addresses) is for access ports, not trunks")
+                }
+                if p.staticMacs != nil {
+                    add(key, "ports.\(p.name).static_macs", "static MACs are for access ports; on a trunk use 'swivelctl fdb add --network N'")
+                }
+            }
+            if let n = p.native {
+                if p.trunk == nil { add(key, "ports.\(p.name).native", "'native' needs 'trunk' (an access port uses 'network')") }
+                if !known(n) { add(key, "ports.\(p.name).native", "unknown network '\(n)'") }
+            }
+            var secured = Set<String>()
+            for a in p.addresses ?? [] where !secured.insert(a.mac).inserted {
+                add(key, "ports.\(p.name).addresses", "\(a.mac) is listed twice")
+            }
+            if let net = p.untaggedNetwork, !p.isTrunk {
+                for mac in p.staticMacs ?? [] {
+                    let where_ = "\(net)/\(mac)"
+                    if let other = staticOwners[where_] {
+                        add(key, "ports.\(p.name).static_macs", "\(mac) is already static on port '\(other)' in network '\(net)'")
+                    }
+                    staticOwners[where_] = p.name
+                }
             }
         }
         return errors
+    }
+}
+
+/// IP address text checks for the control plane.
+public enum IPText {
+    public static func isAddress(_ text: String) -> Bool {
+        IPv4Address.parse(text) != nil || IPv6Address.parse(text) != nil
     }
 }
 

@@ -33,11 +33,25 @@ public enum PortKind: String, Codable, Sendable, CaseIterable {
     case afpacket, tap
 }
 
+/// Port security: one MAC the port may send from, and the IP addresses (IPv4 or IPv6) it may use with it.
+public struct PortAddress: Codable, Equatable, Sendable {
+    public var mac: String
+    public var ips: [String]?
+    public init(mac: String, ips: [String]? = nil) { self.mac = mac; self.ips = ips }
+}
+
 public struct PortSpec: Codable, Equatable, Sendable {
     public var name: String
     public var kind: PortKind
     public var device: String
+    /// Access port of this network ...
     public var network: String?
+    /// ... or a trunk carrying these networks tagged with their `vlan`,
+    public var trunk: [String]?
+    /// and this one untagged.
+    public var native: String?
+    /// Port security: when set, the port may only send from these MACs and IP addresses.
+    public var addresses: [PortAddress]?
     public var owner: String?
     /// At most this many MACs learned on the port (default: only the network's limit applies).
     public var maxMacs: Int?
@@ -52,11 +66,19 @@ public struct PortSpec: Codable, Equatable, Sendable {
         self.maxMacs = maxMacs; self.staticMacs = staticMacs
     }
     enum CodingKeys: String, CodingKey {
-        case name, kind, device, network, owner
+        case name, kind, device, network, trunk, native, addresses, owner
         case maxMacs = "max_macs", staticMacs = "static_macs", stormControlPPS = "storm_control_pps"
     }
-    /// The network this port joins: an access port without one joins `default`.
-    public var effectiveNetwork: String { network ?? NetworkConfig.defaultNetworkName }
+    public var isTrunk: Bool { trunk != nil }
+    /// The network this port's untagged frames belong to: an access port without one joins `default`;
+    /// a trunk has its native network or none.
+    public var untaggedNetwork: String? { isTrunk ? native : network ?? NetworkConfig.defaultNetworkName }
+    /// Every network the port carries.
+    public var networks: [String] {
+        var all = trunk ?? []
+        if let u = untaggedNetwork, !all.contains(u) { all.insert(u, at: 0) }
+        return all
+    }
 }
 
 /// A problem found in a config, with where it is: file, line and column (or a JSON path for the API).

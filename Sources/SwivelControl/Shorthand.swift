@@ -1,6 +1,7 @@
 /// The command-line shorthand of the model (`swiveld --port afpacket:veth1,network=blue --network blue,vlan=10`).
 public enum Shorthand {
-    /// `KIND:DEVICE[,key=value…]`; keys: network, name.
+    /// `KIND:DEVICE[,key=value…]`; keys: name, network (access port), trunk=A+B and native=A (trunk),
+    /// mac=M and ips=IP+IP (port security: the port may only send from M with those addresses).
     public static func port(_ text: String) throws(ConfigError) -> PortSpec {
         let fields = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
         let head = fields[0].split(separator: ":", maxSplits: 1).map(String.init)
@@ -20,9 +21,19 @@ public enum Shorthand {
             switch kv[0] {
             case "network": spec.network = kv[1]
             case "name": spec.name = kv[1]
-            default: throw bad("unknown key '\(kv[0])' (expected network or name)")
+            case "trunk": spec.trunk = kv[1].split(separator: "+").map(String.init)
+            case "native": spec.native = kv[1]
+            case "mac":
+                guard let mac = MACText.validUnicast(kv[1]) else { throw bad("'\(kv[1])' is not a unicast MAC address") }
+                spec.addresses = [PortAddress(mac: mac, ips: spec.addresses?.first?.ips)]
+            case "ips":
+                let ips = kv[1].split(separator: "+").map(String.init)
+                if let wrong = ips.first(where: { !IPText.isAddress($0) }) { throw bad("'\(wrong)' is not an IPv4 or IPv6 address") }
+                spec.addresses = [PortAddress(mac: spec.addresses?.first?.mac ?? "", ips: ips)]
+            default: throw bad("unknown key '\(kv[0])' (expected name, network, trunk, native, mac or ips)")
             }
         }
+        if let a = spec.addresses?.first, a.mac.isEmpty { throw bad("ips= needs mac= (the port's MAC address)") }
         return spec
     }
 

@@ -59,7 +59,7 @@ public struct FrameMeta: Sendable {
     public var length: UInt32 = 0       // bytes of the Ethernet frame (no FCS, no virtio-net header)
     public var inPort: UInt16 = 0
     public var network: UInt16 = 0
-    public var vlan: UInt16 = 0         // 802.1Q VID seen on ingress (0: untagged)
+    public var vlan: UInt16 = 0         // outer VID seen on ingress (0: untagged or priority-tagged)
     public var etherType: UInt16 = 0    // after any VLAN tags
     public var l3Offset: UInt16 = 0     // from the Ethernet header
     public var flags: UInt16 = 0
@@ -73,4 +73,8 @@ public struct FrameMeta: Sendable {
 
     /// The frame was selected for a packet trace.
     public static let traced: UInt16 = 1
+    /// The frame arrived with an outer VLAN tag in its bytes (the vlan stage pops it).
+    public static let tagged: UInt16 = 2
+    /// That outer tag is an 802.1ad service tag (QinQ).
+    public static let serviceTagged: UInt16 = 4
 }

@@ -25,6 +25,7 @@ public struct EthernetInfo: Equatable, Sendable {
     public var source: MACAddress
     public var vlan: UInt16          // outermost 802.1Q VID, 0 when untagged
     public var tagCount: UInt8
+    public var outerTagType: UInt16  // TPID of the outermost tag (0x8100, 0x88A8), 0 when untagged
     public var etherType: UInt16     // after the tags
     public var l3Offset: UInt16
 
@@ -32,6 +33,7 @@ public struct EthernetInfo: Equatable, Sendable {
                            etherType: UInt16, l3Offset: UInt16) {
         self.destination = destination; self.source = source; self.vlan = vlan
         self.tagCount = tagCount; self.etherType = etherType; self.l3Offset = l3Offset
+        outerTagType = 0
     }
 }
 
@@ -50,7 +52,7 @@ public enum Ethernet {
         while (type == EtherType.vlan || type == EtherType.qinq) && info.tagCount < 2 {
             guard length >= offset + 6 else { return .failure(.truncatedTag) }
             let tci = UInt16(bigEndian: p.loadUnaligned(fromByteOffset: offset + 2, as: UInt16.self))
-            if info.tagCount == 0 { info.vlan = tci & 0x0FFF }
+            if info.tagCount == 0 { info.vlan = tci & 0x0FFF; info.outerTagType = type }
             info.tagCount += 1
             offset += 4
             type = UInt16(bigEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt16.self))

@@ -14,6 +14,22 @@ public enum PacketBuilder {
         return ethernet(destination: .broadcast, source: source, etherType: EtherType.arp, payload: arp)
     }
 
+    /// Any ARP packet; `senderMAC` defaults to the Ethernet source (a forger may make them differ).
+    public static func arp(operation: UInt16, source: MACAddress, destination: MACAddress = .broadcast,
+                           senderMAC: MACAddress? = nil, senderIP: UInt32, targetMAC: MACAddress = .zero,
+                           targetIP: UInt32) -> [UInt8] {
+        let arp = be16(1) + be16(EtherType.ipv4) + [6, 4] + be16(operation) + (senderMAC ?? source).bytes + be32(senderIP)
+            + targetMAC.bytes + be32(targetIP)
+        return ethernet(destination: destination, source: source, etherType: EtherType.arp, payload: arp)
+    }
+
+    /// An IPv6 header in front of `payload` (upper-layer checksums are the caller's).
+    public static func ipv6(source: IPv6Address, destination: IPv6Address, nextHeader: UInt8, hopLimit: UInt8 = 255,
+                            payload: [UInt8]) -> [UInt8] {
+        [0x60, 0, 0, 0] + be16(UInt16(payload.count)) + [nextHeader, hopLimit]
+            + be64(source.high) + be64(source.low) + be64(destination.high) + be64(destination.low) + payload
+    }
+
     public static func ipv4(source: UInt32, destination: UInt32, proto: UInt8, ttl: UInt8 = 64, id: UInt16 = 1,
                             dontFragment: Bool = true, payload: [UInt8]) -> [UInt8] {
         var h = [0x45, 0] + be16(UInt16(20 + payload.count)) + be16(id) + be16(dontFragment ? 0x4000 : 0)
@@ -56,6 +72,7 @@ public enum PacketBuilder {
     }
 
     public static func be16(_ v: UInt16) -> [UInt8] { [UInt8(v >> 8), UInt8(v & 0xFF)] }
+    public static func be64(_ v: UInt64) -> [UInt8] { be32(UInt32(v >> 32)) + be32(UInt32(v & 0xFFFF_FFFF)) }
     public static func be32(_ v: UInt32) -> [UInt8] {
         [UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)]
     }

@@ -14,6 +14,15 @@ public enum DropReason: UInt8, CaseIterable, Sendable {
     case portDown           // the egress port has no device or is down
     case txError            // the kernel refused the frame on transmit
     case stormControl       // broadcast, multicast or unknown unicast over the port's storm-control rate
+    case vlanNotAllowed     // a VLAN ID the port does not carry (or untagged on a trunk without native network)
+    case vlanTaggedOnAccess // a tagged frame on an access port (VLAN hopping)
+    case qinqUnsupported    // an outer 802.1ad (QinQ) tag
+    case portSecurityMAC    // source MAC not among the port's addresses
+    case portSecurityARP    // ARP whose sender MAC or IPv4 address is not the port's
+    case portSecurityIP     // IPv4 or IPv6 from a source address that is not the port's
+    case dhcpServerGuard    // a DHCP (or DHCPv6) server message from a workload port
+    case raGuard            // an IPv6 router advertisement from a workload port
+    case ndSpoof            // an IPv6 neighbour advertisement for an address the port does not own
 
     public var name: String {
         switch self {
@@ -31,6 +40,15 @@ public enum DropReason: UInt8, CaseIterable, Sendable {
         case .portDown: "port-down"
         case .txError: "tx-error"
         case .stormControl: "storm-control"
+        case .vlanNotAllowed: "vlan-not-allowed"
+        case .vlanTaggedOnAccess: "vlan-tagged-on-access"
+        case .qinqUnsupported: "qinq-unsupported"
+        case .portSecurityMAC: "port-security-mac"
+        case .portSecurityARP: "port-security-arp"
+        case .portSecurityIP: "port-security-ip"
+        case .dhcpServerGuard: "dhcp-server-guard"
+        case .raGuard: "ra-guard"
+        case .ndSpoof: "nd-spoof"
         }
     }
 }

@@ -17,7 +17,7 @@ public enum FlowRecordStage {
             flows.record(key, decision: decisions[i], bytes: Int(m.length), now: now)
             if m.flags & FrameMeta.traced != 0 {
                 let packets = flows.table.find(key).map { UInt32(truncatingIfNeeded: flows.table.value(at: $0).pointee.packets) } ?? 0
-                trace.append(TraceRecord(packet: m.traceID, stage: 2, verdict: .continue, port: m.inPort, network: m.network,
+                trace.append(TraceRecord(packet: m.traceID, stage: StageID.flowRecord, verdict: .continue, port: m.inPort, network: m.network,
                                          count: packets, source: m.source, destination: m.destination))
             }
         }

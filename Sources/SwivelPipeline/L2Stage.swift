@@ -4,7 +4,7 @@ import SwivelPacket
 /// Decides: output (known unicast), flood (broadcast, multicast, unknown unicast),
 /// drop (link-local, hairpin: destination learned on the ingress port, storm-control: the ingress port
 /// flooded more than its limit).
-/// Reads meta: inPort, source, destination. Writes meta: network. Table: FDB (owned, single writer).
+/// Reads meta: inPort, network, source, destination. Table: FDB (owned, single writer).
 public struct L2Stage {
     public var fdb: FDB
     /// Per-port limits on flooded frames.
@@ -17,14 +17,13 @@ public struct L2Stage {
     public init(fdb: FDB) { self.fdb = fdb }
 
     @inlinable
-    public mutating func process(_ batch: borrowing PacketBatch, pool: FramePool, topology: Topology,
+    public mutating func process(_ batch: borrowing PacketBatch, pool: FramePool,
                                  decisions: UnsafeMutablePointer<Decision>, now: UInt64, trace: TraceBuffer,
                                  dryRun: Bool = false) {
         for i in 0..<batch.count where decisions[i].action != .drop {
             let m = pool.meta + Int(batch[i])
             let inPort = m.pointee.inPort
-            let network = topology.networkOfPort[Int(inPort)]
-            m.pointee.network = network
+            let network = m.pointee.network
             if !dryRun { learn(network: network, source: m.pointee.source, port: inPort, now: now) }
 
             let dst = m.pointee.destination
@@ -43,7 +42,7 @@ public struct L2Stage {
             }
             if m.pointee.flags & FrameMeta.traced != 0 {
                 let d = decisions[i]
-                trace.append(TraceRecord(packet: m.pointee.traceID, stage: 1,
+                trace.append(TraceRecord(packet: m.pointee.traceID, stage: StageID.l2,
                                          verdict: d.action == .drop ? .drop : d.action == .flood ? .flood : .output,
                                          reason: d.reason, lookup: lookup, port: d.port, network: network,
                                          source: m.pointee.source, destination: dst))

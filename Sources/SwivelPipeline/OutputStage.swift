@@ -1,7 +1,8 @@
 import SwivelPacket
 
 /// output: carries out each decision. Unicast goes to the egress port's queue, floods are copied to every
-/// other up port of the network (the last one takes the original), drops are counted and freed.
+/// other up port of the network (the last one takes the original), drops are counted and freed. Frames leave
+/// a trunk port tagged with their network's VLAN ID (untagged for the native network).
 /// Frames with offload metadata bound for a port that cannot take it get their checksum completed or are
 /// segmented in software. Counts drops: port-down and tx-queue-full on the egress port, pipeline drops on
 /// the ingress port, pool-exhausted where a copy or segment could not be made.
@@ -30,13 +31,13 @@ public struct OutputStage {
             switch d.action {
             case .drop:
                 if pool.meta[Int(f)].flags & FrameMeta.traced != 0 {
-                    trace.append(TraceRecord(packet: pool.meta[Int(f)].traceID, stage: 3, verdict: .drop, reason: d.reason,
+                    trace.append(TraceRecord(packet: pool.meta[Int(f)].traceID, stage: StageID.output, verdict: .drop, reason: d.reason,
                                              port: pool.meta[Int(f)].inPort))
                 }
                 if !dryRun { counters.countDrop(Int(pool.meta[Int(f)].inPort), DropReason(rawValue: d.reason)!) }
                 pool.free(f)
             case .output:
-                deliver(f, to: Int(d.port), pool: pool, states: states, queues: queues, counters: counters)
+                deliver(f, to: Int(d.port), pool: pool, topology: topology, states: states, queues: queues, counters: counters)
             case .flood:
                 let m = pool.meta[Int(f)]
                 let members = topology.portsOfNetwork[Int(m.network)]
@@ -44,7 +45,7 @@ public struct OutputStage {
                 for p in members where Int(p) != Int(m.inPort) && states.isUp[Int(p)] {
                     if last >= 0 {
                         if let copy = pool.clone(f) {
-                            deliver(copy, to: last, pool: pool, states: states, queues: queues, counters: counters)
+                            deliver(copy, to: last, pool: pool, topology: topology, states: states, queues: queues, counters: counters)
                         } else {
                             counters.countDrop(last, .poolExhausted)
                         }
@@ -52,10 +53,10 @@ public struct OutputStage {
                     last = Int(p)
                 }
                 if last >= 0 {
-                    deliver(f, to: last, pool: pool, states: states, queues: queues, counters: counters)
+                    deliver(f, to: last, pool: pool, topology: topology, states: states, queues: queues, counters: counters)
                 } else {
                     if m.flags & FrameMeta.traced != 0 {
-                        trace.append(TraceRecord(packet: m.traceID, stage: 3, verdict: .flood, port: m.inPort, count: 0))
+                        trace.append(TraceRecord(packet: m.traceID, stage: StageID.output, verdict: .flood, port: m.inPort, count: 0))
                     }
                     pool.free(f)   // nobody else in the network: nothing to send, nothing lost
                 }
@@ -65,18 +66,25 @@ public struct OutputStage {
     }
 
     @inlinable @inline(__always)
-    mutating func deliver(_ f: FrameIndex, to port: Int, pool: FramePool, states: PortStates, queues: TxQueues,
-                          counters: PortCounters) {
+    mutating func deliver(_ f: FrameIndex, to port: Int, pool: FramePool, topology: Topology, states: PortStates,
+                          queues: TxQueues, counters: PortCounters) {
         let m = pool.meta + Int(f)
         let traced = m.pointee.flags & FrameMeta.traced != 0
         guard states.isUp[port] else {
-            if traced { trace.append(TraceRecord(packet: m.pointee.traceID, stage: 3, verdict: .drop, reason: DropReason.portDown.rawValue, port: UInt16(port))) }
+            if traced { trace.append(TraceRecord(packet: m.pointee.traceID, stage: StageID.output, verdict: .drop, reason: DropReason.portDown.rawValue, port: UInt16(port))) }
             if !dryRun { counters.countDrop(port, .portDown) }
             pool.free(f)
             return
         }
-        if traced { trace.append(TraceRecord(packet: m.pointee.traceID, stage: 3, verdict: .output, port: UInt16(port), count: m.pointee.length)) }
+        let vid = topology.egressTag(port: port, network: m.pointee.network)
+        if traced { trace.append(TraceRecord(packet: m.pointee.traceID, stage: StageID.output, verdict: .output, port: UInt16(port), vlan: vid, count: m.pointee.length)) }
         if dryRun {
+            pool.free(f)
+            return
+        }
+        // Tag before any segmentation or checksum completion: both read the headers as they will be sent.
+        if vid != 0 && !VlanStage.pushTag(vid, m, data: pool.buffer(f)) {
+            counters.countDrop(port, .badOffload)   // no headroom: only a frame built without it can get here
             pool.free(f)
             return
         }

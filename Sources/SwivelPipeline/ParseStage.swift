@@ -2,7 +2,7 @@ import SwivelPacket
 
 /// parse: validates the Ethernet layer and fills the frame's L2 metadata.
 /// Decides: drop (runt, truncated-vlan-tag, invalid-source-mac); otherwise leaves the slot undecided.
-/// Writes meta: source, destination, vlan, etherType, l3Offset.
+/// Writes meta: source, destination, vlan, etherType, l3Offset, the tag flags.
 public enum ParseStage {
     @inlinable
     public static func process(_ batch: borrowing PacketBatch, pool: FramePool,
@@ -19,6 +19,9 @@ public enum ParseStage {
                 m.pointee.vlan = eth.vlan
                 m.pointee.etherType = eth.etherType
                 m.pointee.l3Offset = eth.l3Offset
+                let tagFlags: UInt16 = eth.tagCount == 0 ? 0
+                    : eth.outerTagType == EtherType.qinq ? FrameMeta.tagged | FrameMeta.serviceTagged : FrameMeta.tagged
+                m.pointee.flags = (m.pointee.flags & ~(FrameMeta.tagged | FrameMeta.serviceTagged)) | tagFlags
                 // A group or all-zero source can never be a destination: learning it would poison the FDB.
                 if eth.source.isMulticast || eth.source == .zero {
                     decisions[i] = .drop(.invalidSource)
@@ -28,7 +31,7 @@ public enum ParseStage {
             }
             if m.pointee.flags & FrameMeta.traced != 0 {
                 let d = decisions[i]
-                trace.append(TraceRecord(packet: m.pointee.traceID, stage: 0, verdict: d.action == .drop ? .drop : .continue, reason: d.reason,
+                trace.append(TraceRecord(packet: m.pointee.traceID, stage: StageID.parse, verdict: d.action == .drop ? .drop : .continue, reason: d.reason,
                                          port: m.pointee.inPort, etherType: m.pointee.etherType, vlan: m.pointee.vlan,
                                          count: m.pointee.length, source: m.pointee.source, destination: m.pointee.destination))
             }

@@ -2,7 +2,7 @@ import SwivelPacket
 
 /// The whole forwarding pipeline, wired in one place:
 ///
-///     parse -> l2 (learn, lookup) -> flow-record -> output (queue, flood, drop)
+///     parse -> vlan (network, pop tag) -> port-security -> l2 (learn, lookup) -> flow-record -> output (push tag, queue, flood, drop)
 ///
 /// A stage takes the batch and writes one `Decision` per slot; later stages skip decided drops.
 /// Adding a stage (VLAN classification, ACL, L3) means adding a call here between the ones it sits between.
@@ -30,7 +30,7 @@ public struct Pipeline {
     }
 
     /// The stages in the order `process` runs them, for counters and traces.
-    public static let stageNames = ["parse", "l2", "flow-record", "output"]
+    public static let stageNames = ["parse", "vlan", "port-security", "l2", "flow-record", "output"]
 
     public init(pool: FramePool, topology: Topology, batchCapacity: Int = 64, fdb: FDB = FDB(),
                 flows: FlowTable = FlowTable(), queueCapacity: Int = 512) {
@@ -58,7 +58,9 @@ public struct Pipeline {
         if batch.count > stats.largestBatch { stats.largestBatch = batch.count }
         counters.now = now
         ParseStage.process(batch, pool: pool, decisions: decisions, trace: trace)
-        l2.process(batch, pool: pool, topology: topology, decisions: decisions, now: now, trace: trace)
+        VlanStage.process(batch, pool: pool, topology: topology, decisions: decisions, trace: trace)
+        PortSecurityStage.process(batch, pool: pool, topology: topology, decisions: decisions, trace: trace)
+        l2.process(batch, pool: pool, decisions: decisions, now: now, trace: trace)
         FlowRecordStage.process(batch, pool: pool, flows: &flows, decisions: decisions, now: now, trace: trace)
         output.process(&batch, pool: pool, topology: topology, states: states, queues: queues,
                        counters: counters, decisions: decisions)
@@ -74,16 +76,19 @@ public struct Pipeline {
         defer { one.deallocate() }
         one.append(frame)
         ParseStage.process(one, pool: pool, decisions: decisions, trace: trace)
-        l2.process(one, pool: pool, topology: topology, decisions: decisions, now: now, trace: trace, dryRun: true)
+        VlanStage.process(one, pool: pool, topology: topology, decisions: decisions, trace: trace)
+        PortSecurityStage.process(one, pool: pool, topology: topology, decisions: decisions, trace: trace)
+        l2.process(one, pool: pool, decisions: decisions, now: now, trace: trace, dryRun: true)
         output.process(&one, pool: pool, topology: topology, states: states, queues: queues,
                        counters: counters, decisions: decisions, dryRun: true)
         return trace.take()
     }
 
-    /// Adopts a new topology between batches. Learned entries of ports that left are flushed.
+    /// Adopts a new topology between batches. Learned entries of ports that left or changed networks are flushed.
     public mutating func adopt(_ newTopology: Topology) {
         precondition(newTopology.maxPorts == topology.maxPorts)
-        for p in 0..<topology.maxPorts where topology.networkOfPort[p] != newTopology.networkOfPort[p] {
+        for p in 0..<topology.maxPorts where topology.membership[p] != newTopology.membership[p]
+            || topology.security.policies[p] != newTopology.security.policies[p] {
             l2.fdb.forget(port: UInt16(p))
         }
         topology = newTopology

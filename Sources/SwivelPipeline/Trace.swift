@@ -28,6 +28,16 @@ public struct TraceRecord: Sendable, Equatable {
     }
 }
 
+/// Index of each stage in `Pipeline.stageNames`, as written in trace records.
+public enum StageID {
+    public static let parse: UInt8 = 0
+    public static let vlan: UInt8 = 1
+    public static let portSecurity: UInt8 = 2
+    public static let l2: UInt8 = 3
+    public static let flowRecord: UInt8 = 4
+    public static let output: UInt8 = 5
+}
+
 /// A bounded buffer of trace records, filled by the stages and emptied by the datapath between batches.
 /// When full, further records are counted as lost, never block.
 public final class TraceBuffer {

@@ -33,6 +33,8 @@ public final class AFPacketPort: Port {
     let rxIovecs: UnsafeMutablePointer<iovec>
     let txMessages: UnsafeMutablePointer<vsw_mmsghdr>
     let txIovecs: UnsafeMutablePointer<iovec>
+    /// mmsg engine: one PACKET_AUXDATA control buffer per message (the tag the kernel stripped).
+    let rxControl: UnsafeMutableRawPointer
     var rxRing: RxRing?
     var rxRingV2: RxRingV2?
     let ringBlockTimeoutMs: UInt32
@@ -48,6 +50,7 @@ public final class AFPacketPort: Port {
         rxIovecs = .allocate(capacity: batchSize)
         txMessages = .allocate(capacity: batchSize)
         txIovecs = .allocate(capacity: batchSize)
+        rxControl = .allocate(byteCount: batchSize * VSW_AUXDATA_SPACE, alignment: 8)
         for i in 0..<batchSize {
             rxIovecs[i] = iovec(iov_base: stagingCount > 0 ? staging + i * Self.stagingSize : nil, iov_len: Self.stagingSize)
             rxMessages[i] = vsw_mmsghdr()
@@ -60,7 +63,7 @@ public final class AFPacketPort: Port {
     }
 
     deinit {
-        staging.deallocate(); rxMessages.deallocate(); rxIovecs.deallocate()
+        staging.deallocate(); rxMessages.deallocate(); rxIovecs.deallocate(); rxControl.deallocate()
         txMessages.deallocate(); txIovecs.deallocate()
     }
 
@@ -76,7 +79,11 @@ public final class AFPacketPort: Port {
             switch engine {
             case .ring: ringV2 = try RxRingV2(fd: fd, device: device)
             case .ringV3: ring = try RxRing(fd: fd, device: device, blockTimeoutMs: timeout)
-            case .mmsg: break
+            case .mmsg:
+                var one: Int32 = 1
+                if setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, &one, 4) != 0 {
+                    throw PortError(port: device, reason: "PACKET_AUXDATA: \(errnoText(errno))")
+                }
             }
         }
         socket = s
@@ -112,6 +119,11 @@ public final class AFPacketPort: Port {
         }
         let want = min(batch.remaining, batchSize)
         guard want > 0 else { return }
+        for i in 0..<want {
+            // The kernel shortens msg_controllen to what it wrote; give every message its full room back.
+            rxMessages[i].msg_hdr.msg_control = rxControl + i * VSW_AUXDATA_SPACE
+            rxMessages[i].msg_hdr.msg_controllen = VSW_AUXDATA_SPACE
+        }
         let n = vsw_recvmmsg(s.fd, rxMessages, UInt32(want), Int32(MSG_DONTWAIT))
         if n <= 0 {
             ready = false
@@ -121,7 +133,8 @@ public final class AFPacketPort: Port {
         for i in 0..<Int(n) {
             let truncated = rxMessages[i].msg_hdr.msg_flags & Int32(MSG_TRUNC) != 0
             if let f = admitFrame(UnsafeRawPointer(rxIovecs[i].iov_base!), count: Int(rxMessages[i].msg_len), vnet: true,
-                                  truncated: truncated, port: id, mtu: mtu, pool: pool, counters: counters) {
+                                  truncated: truncated, port: id, mtu: mtu, pool: pool, counters: counters,
+                                  vlanTag: vsw_auxdata_vlan_tag(&rxMessages[i].msg_hdr)) {
                 batch.append(f)
             }
         }

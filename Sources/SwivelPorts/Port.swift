@@ -41,14 +41,18 @@ extension Port {
 /// Receive-side checks shared by every kernel port: turns a received buffer (virtio-net header first
 /// when `vnet` is set) into a pool frame or a counted drop.
 @inlinable @inline(__always)
+///
+/// `vlanTag` (TPID << 16 | TCI, 0: none) is a tag the kernel took off the frame and handed over out of band
+/// (ring header or PACKET_AUXDATA). It is put back inline, so every later stage sees tags in one form only,
+/// whichever device, offload setting or I/O engine the frame came through.
 func admitFrame(_ buffer: UnsafeRawPointer, count: Int, vnet: Bool, truncated: Bool, port: UInt16, mtu: Int,
-                pool: FramePool, counters: PortCounters) -> FrameIndex? {
+                pool: FramePool, counters: PortCounters, vlanTag: UInt32 = 0) -> FrameIndex? {
     let headerSize = vnet ? OffloadInfo.wireSize : 0
     guard !truncated, count >= headerSize else {
         counters.countDrop(Int(port), .truncated)
         return nil
     }
-    let offload = vnet ? OffloadInfo(loadingFrom: buffer) : OffloadInfo()
+    var offload = vnet ? OffloadInfo(loadingFrom: buffer) : OffloadInfo()
     let length = count - headerSize
     guard length >= Ethernet.minimumFrame else {
         counters.countDrop(Int(port), .runt)
@@ -63,15 +67,26 @@ func admitFrame(_ buffer: UnsafeRawPointer, count: Int, vnet: Bool, truncated: B
         counters.countDrop(Int(port), .badOffload)
         return nil
     }
-    guard let f = pool.allocate(bytes: length, forReceive: true) else {
+    let tagSize = vlanTag == 0 ? 0 : 4
+    guard let f = pool.allocate(bytes: length + tagSize, forReceive: true) else {
         counters.countDrop(Int(port), .poolExhausted)
         return nil
     }
-    pool.data(f).copyMemory(from: buffer + headerSize, byteCount: length)
+    let data = pool.data(f)
+    if tagSize == 0 {
+        data.copyMemory(from: buffer + headerSize, byteCount: length)
+    } else {
+        data.copyMemory(from: buffer + headerSize, byteCount: 12)
+        data.storeBytes(of: vlanTag.bigEndian, toByteOffset: 12, as: UInt32.self)
+        (data + 16).copyMemory(from: buffer + headerSize + 12, byteCount: length - 12)
+        // The offload offsets count from the Ethernet header, which just grew by the tag.
+        if offload.needsChecksum { offload.csumStart &+= 4 }
+        if offload.headerLength != 0 { offload.headerLength &+= 4 }
+    }
     let m = pool.meta + Int(f)
-    m.pointee.length = UInt32(length)
+    m.pointee.length = UInt32(length + tagSize)
     m.pointee.inPort = port
     m.pointee.offload = offload
-    counters.countRx(Int(port), bytes: length)
+    counters.countRx(Int(port), bytes: length + tagSize)
     return f
 }

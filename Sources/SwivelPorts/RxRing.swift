@@ -55,7 +55,9 @@ final class RxRing {
                 let frameStart = nextPacket! + mac - OffloadInfo.wireSize
                 if let f = admitFrame(UnsafeRawPointer(frameStart), count: snap + OffloadInfo.wireSize, vnet: true,
                                       truncated: snap < Int(h.pointee.tp_len), port: port, mtu: mtu,
-                                      pool: pool, counters: counters) {
+                                      pool: pool, counters: counters,
+                                      vlanTag: RxRingV2.vlanTag(status: h.pointee.tp_status, tci: UInt16(truncatingIfNeeded: h.pointee.hv1.tp_vlan_tci),
+                                                                tpid: UInt16(truncatingIfNeeded: h.pointee.hv1.tp_vlan_tpid))) {
                     batch.append(f)
                 }
                 nextPacket = nextPacket! + Int(h.pointee.tp_next_offset)

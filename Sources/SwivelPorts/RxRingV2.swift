@@ -59,14 +59,15 @@ final class RxRingV2 {
             guard status & UInt32(TP_STATUS_USER) != 0 else { return false }
             let h = slot.assumingMemoryBound(to: tpacket2_hdr.self)
             let frame: FrameIndex?
+            let tag = Self.vlanTag(status: status, tci: h.pointee.tp_vlan_tci, tpid: h.pointee.tp_vlan_tpid)
             if status & UInt32(TP_STATUS_COPY) != 0 {
-                frame = receiveCopy(port: port, mtu: mtu, pool: pool, counters: counters)
+                frame = receiveCopy(port: port, mtu: mtu, pool: pool, counters: counters, vlanTag: tag)
             } else {
                 let mac = Int(h.pointee.tp_mac)
                 let snap = Int(h.pointee.tp_snaplen)
                 frame = admitFrame(UnsafeRawPointer(slot + mac - OffloadInfo.wireSize), count: snap + OffloadInfo.wireSize,
                                    vnet: true, truncated: snap < Int(h.pointee.tp_len), port: port, mtu: mtu,
-                                   pool: pool, counters: counters)
+                                   pool: pool, counters: counters, vlanTag: tag)
             }
             vsw_store_release_u32(slot, UInt32(TP_STATUS_KERNEL))
             next = next + 1 == frameCount ? 0 : next + 1
@@ -76,13 +77,22 @@ final class RxRingV2 {
     }
 
     /// The whole frame behind a truncated slot, from the socket's receive queue.
-    func receiveCopy(port: UInt16, mtu: Int, pool: FramePool, counters: PortCounters) -> FrameIndex? {
+    func receiveCopy(port: UInt16, mtu: Int, pool: FramePool, counters: PortCounters, vlanTag: UInt32) -> FrameIndex? {
         let n = recv(fd, copyBuffer, Self.copyBufferSize, Int32(MSG_DONTWAIT | MSG_TRUNC))
         guard n > 0 else {
             counters.countDrop(Int(port), .truncated)   // the copy was not queued (receive buffer full)
             return nil
         }
         return admitFrame(UnsafeRawPointer(copyBuffer), count: min(n, Self.copyBufferSize), vnet: true,
-                          truncated: n > Self.copyBufferSize, port: port, mtu: mtu, pool: pool, counters: counters)
+                          truncated: n > Self.copyBufferSize, port: port, mtu: mtu, pool: pool, counters: counters,
+                          vlanTag: vlanTag)
+    }
+
+    /// The tag the kernel stripped (TPID << 16 | TCI), or 0. Older kernels leave the TPID out: 802.1Q then.
+    @inline(__always)
+    static func vlanTag(status: UInt32, tci: UInt16, tpid: UInt16) -> UInt32 {
+        guard status & UInt32(TP_STATUS_VLAN_VALID) != 0 else { return 0 }
+        let type = status & UInt32(TP_STATUS_VLAN_TPID_VALID) != 0 ? tpid : UInt16(ETH_P_8021Q)
+        return UInt32(type) << 16 | UInt32(tci)
     }
 }

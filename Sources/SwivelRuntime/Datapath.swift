@@ -17,8 +17,7 @@ public final class Datapath {
     public private(set) var ports: [(any Port)?]
     /// The ports that exist, in id order: what the loop walks (never the 256 mostly empty slots).
     var activePorts: [any Port] = []
-    /// Port names by id and network names by id, for the control plane's documents.
-    public var portNetworks: [Int: String] = [:]
+    /// Network names by id, for the control plane's documents.
     public var networkNames: [UInt16: String] = [:]
     let batchSize: Int
     var batch: PacketBatch
@@ -46,18 +45,27 @@ public final class Datapath {
     }
 
     /// Adds a port (control plane, before or between batches) and publishes the new topology.
-    public func add(_ port: any Port, network: UInt16, networkName: String) {
+    public func add(_ port: any Port, membership: PortMembership, security: PortSecurityPolicy? = nil) {
         ports[Int(port.id)] = port
         activePorts = ports.compactMap { $0 }
-        portNetworks[Int(port.id)] = networkName
-        networkNames[network] = networkName
-        var assignment: [Int: UInt16] = [:]
+        let old = pipeline.topology
+        var assignment: [Int: PortMembership] = [:]
+        var policies = old.security.policies
         for (i, _) in ports.enumerated() where ports[i] != nil {
-            assignment[i] = i == Int(port.id) ? network : pipeline.topology.networkOfPort[i]
+            assignment[i] = i == Int(port.id) ? membership : old.membership[i]
         }
-        pipeline.adopt(Topology(maxPorts: ports.count, networkOfPort: assignment))
+        policies[Int(port.id)] = security
+        pipeline.adopt(Topology(maxPorts: ports.count, membership: assignment, security: policies))
         port.start(ring: ring)
         refreshState(of: port)
+    }
+
+    /// Names of the networks a port carries: the untagged one first, then the tagged ones by VLAN ID.
+    public func networks(ofPort id: UInt16) -> [String] {
+        guard let m = pipeline.topology.membership[Int(id)] else { return [] }
+        var ids = m.untagged.map { [$0] } ?? []
+        for (_, n) in m.tagged.sorted(by: { $0.key < $1.key }) where !ids.contains(n) { ids.append(n) }
+        return ids.map { networkNames[$0] ?? "#\($0)" }
     }
 
     func refreshState(of port: any Port) {

@@ -130,12 +130,21 @@ extension Datapath {
         for r in p.records {
             let stage = Pipeline.stageNames.indices.contains(Int(r.stage)) ? Pipeline.stageNames[Int(r.stage)] : "stage \(r.stage)"
             switch r.stage {
-            case 0:
+            case StageID.parse:
                 steps.append(.init(stage: stage, detail: r.verdict == .drop ? "drop: \(reason(r.reason))"
                     : "eth_src=\(r.source) eth_dst=\(r.destination) eth_type=0x\(String(r.etherType, radix: 16))"
                       + (r.vlan != 0 ? " vlan=\(r.vlan)" : "") + " length=\(r.count)"))
                 if r.verdict == .drop { drop = reason(r.reason) }
-            case 1:
+            case StageID.vlan:
+                let tag = r.count != 0 ? (r.vlan == 0 ? "priority tag (vlan 0) popped" : "tag \(r.vlan) popped") : "untagged"
+                steps.append(.init(stage: stage, detail: r.verdict == .drop ? "\(tag): drop: \(reason(r.reason))"
+                    : "\(tag) -> network \(networkNames[r.network] ?? "#\(r.network)")"))
+                if r.verdict == .drop { drop = reason(r.reason) }
+            case StageID.portSecurity:
+                steps.append(.init(stage: stage, detail: r.verdict == .drop ? "drop: \(reason(r.reason))"
+                    : "\(r.source) and its addresses belong to \(portName(r.port))"))
+                if r.verdict == .drop { drop = reason(r.reason) }
+            case StageID.l2:
                 let network = networkNames[r.network] ?? "#\(r.network)"
                 let lookup: String
                 switch r.lookup {
@@ -148,12 +157,14 @@ extension Datapath {
                 flooded = r.verdict == .flood
                 let learn = traceOnly ? "(trace only: nothing learned)" : "learn \(r.source) on \(portName(p.inPort))"
                 steps.append(.init(stage: stage, detail: "network \(network); \(learn); \(lookup) -> \(decision)"))
-                if traceOnly { steps.append(.init(stage: Pipeline.stageNames[2], detail: "(trace only: no flow recorded)")) }
-            case 2:
+                if traceOnly { steps.append(.init(stage: Pipeline.stageNames[Int(StageID.flowRecord)], detail: "(trace only: no flow recorded)")) }
+            case StageID.flowRecord:
                 steps.append(.init(stage: stage, detail: "flow now has \(r.count) packets"))
             default:
                 switch r.verdict {
-                case .output: outputs.append(portName(r.port)); steps.append(.init(stage: stage, detail: "send on \(portName(r.port))"))
+                case .output:
+                    outputs.append(portName(r.port))
+                    steps.append(.init(stage: stage, detail: "send on \(portName(r.port))" + (r.vlan != 0 ? " tagged \(r.vlan)" : "")))
                 case .drop:
                     drop = drop ?? reason(r.reason)
                     steps.append(.init(stage: stage, detail: "drop: \(reason(r.reason))" + (r.reason == DropReason.portDown.rawValue ? " (\(portName(r.port)))" : "")))

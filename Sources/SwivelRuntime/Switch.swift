@@ -40,6 +40,8 @@ public final class SwitchRuntime: Sendable {
             fdb.configure(network: networkIDs[n.name]!, limit: n.fdb?.maxEntries, agingSeconds: n.fdb?.agingSeconds)
         }
         let dp = try Datapath(maxPorts: options.maxPorts, batchSize: options.batchSize, fdb: fdb, logger: logger)
+        for (name, id) in networkIDs { dp.networkNames[id] = name }
+        let vlanOf = Dictionary(uniqueKeysWithValues: config.networks.compactMap { n in n.vlan.map { (n.name, UInt16($0)) } })
         var opened: [any SwivelPorts.Port] = []
         do {
             for (i, spec) in config.ports.enumerated() {
@@ -64,14 +66,26 @@ public final class SwitchRuntime: Sendable {
                     port = p
                 }
                 opened.append(port)
-                let net = spec.effectiveNetwork
-                dp.add(port, network: networkIDs[net]!, networkName: net)
+                var tagged: [UInt16: UInt16] = [:]
+                for n in spec.trunk ?? [] { if let vid = vlanOf[n] { tagged[vid] = networkIDs[n]! } }
+                let membership = PortMembership(untagged: spec.untaggedNetwork.map { networkIDs[$0]! }, tagged: tagged)
+                dp.add(port, membership: membership, security: spec.addresses.map(Self.securityPolicy))
                 dp.pipeline.l2.fdb.configure(port: id, limit: spec.maxMacs)
                 dp.pipeline.l2.storm.configure(port: id, pps: spec.stormControlPPS)
-                for text in spec.staticMacs ?? [] {
-                    if let mac = MACAddress(text) { dp.pipeline.l2.fdb.addStatic(network: networkIDs[net]!, mac: mac, port: id) }
+                if let net = spec.untaggedNetwork {
+                    for text in spec.staticMacs ?? [] {
+                        if let mac = MACAddress(text) { dp.pipeline.l2.fdb.addStatic(network: networkIDs[net]!, mac: mac, port: id) }
+                    }
+                    // A port-security MAC is the port's own: pinned like a static entry, so it never moves.
+                    for a in spec.addresses ?? [] {
+                        if let mac = MACAddress(a.mac) { dp.pipeline.l2.fdb.addStatic(network: networkIDs[net]!, mac: mac, port: id) }
+                    }
                 }
-                logger.info("port \(spec.name): \(spec.kind.rawValue) \(spec.device) in network \(net): \(port.state)")
+                let role = spec.isTrunk
+                    ? "trunk of " + (spec.trunk ?? []).map { "\($0) (vlan \(vlanOf[$0].map(String.init) ?? "-"))" }.joined(separator: ", ")
+                        + (spec.native.map { ", native \($0)" } ?? "")
+                    : "in network \(spec.untaggedNetwork!)"
+                logger.info("port \(spec.name): \(spec.kind.rawValue) \(spec.device) \(role): \(port.state)")
             }
         } catch {
             for p in opened { p.stop(ring: dp.ring, pool: dp.pool) }
@@ -108,16 +122,36 @@ public final class SwitchRuntime: Sendable {
         try await mailbox.perform { dp in Self.portDocs(dp) }
     }
 
+    /// The datapath form of a port's `addresses` (validated text, so every parse succeeds).
+    static func securityPolicy(_ addresses: [PortAddress]) -> PortSecurityPolicy {
+        PortSecurityPolicy(addresses: addresses.compactMap { a in
+            guard let mac = MACAddress(a.mac) else { return nil }
+            let ips = a.ips ?? []
+            return .init(mac: mac, ipv4: ips.compactMap(IPv4Address.parse), ipv6: ips.compactMap(IPv6Address.parse))
+        })
+    }
+
     static func portDocs(_ dp: Datapath) -> [PortStateDoc] {
             dp.ports.compactMap { $0 }.map { p in
                 let c = dp.pipeline.counters.snapshot(port: Int(p.id))
                 var drops: [String: UInt64] = [:]
                 for (r, n) in c.drops { drops[r.name] = n }
-                return PortStateDoc(name: p.name, id: Int(p.id), kind: p.kind, device: p.device,
-                                    network: dp.portNetworks[Int(p.id)] ?? "-", state: p.state, mtu: p.mtu,
-                                    rxPackets: c.rxPackets, rxBytes: c.rxBytes, txPackets: c.txPackets,
-                                    txBytes: c.txBytes, drops: drops,
-                                    kernelDrops: (p as? AFPacketPort)?.kernelDrops ?? 0)
+                var doc = PortStateDoc(name: p.name, id: Int(p.id), kind: p.kind, device: p.device,
+                                       network: dp.networks(ofPort: p.id).joined(separator: "+"), state: p.state, mtu: p.mtu,
+                                       rxPackets: c.rxPackets, rxBytes: c.rxBytes, txPackets: c.txPackets,
+                                       txBytes: c.txBytes, drops: drops,
+                                       kernelDrops: (p as? AFPacketPort)?.kernelDrops ?? 0)
+                if let m = dp.pipeline.topology.membership[Int(p.id)], m.isTrunk {
+                    doc.mode = "trunk"
+                    doc.vlans = Dictionary(uniqueKeysWithValues: m.tagged.map { (dp.networkNames[$0.value] ?? "#\($0.value)", Int($0.key)) })
+                    doc.native = m.untagged.map { dp.networkNames[$0] ?? "#\($0)" }
+                }
+                if let policy = dp.pipeline.topology.security.policies[Int(p.id)] {
+                    doc.addresses = policy.addresses.map { a in
+                        PortAddress(mac: a.mac.description, ips: a.ipv4.map(IPv4Address.format) + a.ipv6.map(\.description))
+                    }
+                }
+                return doc
             }
     }
 
@@ -184,7 +218,7 @@ public final class SwitchRuntime: Sendable {
         try await mailbox.perform { dp in
             let port = try dp.requirePort(r.port ?? "")
             let network = try dp.requireNetwork(r.network)
-            guard dp.portNetworks[Int(port.id)] == r.network else {
+            guard dp.networks(ofPort: port.id).contains(r.network) else {
                 throw RequestError("invalid-port", "port '\(port.name)' is not in network '\(r.network)'")
             }
             dp.pipeline.l2.invalidateCache()

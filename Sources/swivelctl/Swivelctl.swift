@@ -96,7 +96,11 @@ struct PortCommand: AsyncParsableCommand {
                 for p in ports {
                     var drops = p.drops.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
                     if p.kernelDrops > 0 { drops.append("kernel=\(p.kernelDrops)") }
-                    t.rows.append([p.name, p.kind, p.device, p.network, p.state, "\(p.rxPackets)", "\(p.rxBytes)",
+                    let network = p.mode == "trunk"
+                        ? "trunk " + (p.vlans ?? [:]).sorted { $0.value < $1.value }.map { "\($0.key)/\($0.value)" }.joined(separator: ",")
+                            + (p.native.map { " native \($0)" } ?? "")
+                        : p.network + (p.addresses != nil ? " (secured)" : "")
+                    t.rows.append([p.name, p.kind, p.device, network, p.state, "\(p.rxPackets)", "\(p.rxBytes)",
                                    "\(p.txPackets)", "\(p.txBytes)", drops.isEmpty ? "-" : drops.joined(separator: ",")])
                 }
                 print(t.render())

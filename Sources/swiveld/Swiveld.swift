@@ -20,7 +20,7 @@ struct Swiveld: AsyncParsableCommand {
             A command-line port that cannot be opened stops start-up (exit code 2).
             """)
 
-    @Option(name: .customLong("port"), help: "A port: KIND:DEVICE[,network=N][,name=P], KIND is afpacket or tap.")
+    @Option(name: .customLong("port"), help: "A port: KIND:DEVICE[,network=N | ,trunk=A+B[,native=N]][,mac=M[,ips=IP+IP]][,name=P], KIND is afpacket or tap.")
     var ports: [String] = []
 
     @Option(name: .customLong("network"), help: "A network: NAME[,vlan=N][,mtu=N].")

@@ -71,7 +71,7 @@ struct VisibilityTests {
         #expect(docs.count == 2)
         for d in docs {
             let stages = (d["steps"] as? [[String: Any]] ?? []).compactMap { $0["stage"] as? String }
-            #expect(stages == ["parse", "l2", "flow-record", "output"], "\(d)")
+            #expect(stages == ["parse", "vlan", "l2", "flow-record", "output"], "\(d)")
             #expect(d["verdict"] as? String == "output to \(lab.vethPort(2))")
             #expect((d["packet"] as? String ?? "").contains("\(lab.ip(1)) > \(lab.ip(2)) icmp"))
         }

@@ -23,7 +23,7 @@ import Testing
         #expect(c.networks == [NetworkSpec(name: "blue", vlan: 10, fdb: FDBSettings(agingSeconds: 60, maxEntries: 1024))])
         #expect(c.ports == [PortSpec(name: "c1", kind: .afpacket, device: "veth-c1", network: "blue", owner: "config"),
                             PortSpec(name: "c2", kind: .tap, device: "tap-c2", owner: "config")])
-        #expect(c.ports[1].effectiveNetwork == "default")
+        #expect(c.ports[1].untaggedNetwork == "default")
     }
 
     @Test func portFDBKeys() throws {
@@ -63,7 +63,47 @@ import Testing
                expected: ["f.yaml:3:5: ports.b.static_macs: 02:00:00:00:00:01 is already static on port 'a' in network 'default'"]),
         Broken(yaml: "networks:\n  - {name: a, vlan: 10}\n  - {name: b, vlan: 10}\n",
                expected: ["f.yaml:3:5: networks.b.vlan: vlan 10 is already used by network 'a'"]),
+        Broken(yaml: "networks:\n  - {name: a, vlan: 10}\n  - {name: b}\nports:\n  - {name: t, kind: afpacket, device: v1, network: a, trunk: [a, b, a, c], native: z}\n",
+               expected: ["f.yaml:5:5: ports.t: a port is an access port ('network') or a trunk ('trunk'), not both",
+                          "f.yaml:5:5: ports.t.trunk: network 'b' has no vlan: a trunk carries networks tagged with their vlan",
+                          "f.yaml:5:5: ports.t.trunk: network 'a' is listed twice",
+                          "f.yaml:5:5: ports.t.trunk: unknown network 'c'",
+                          "f.yaml:5:5: ports.t.native: unknown network 'z'"]),
+        Broken(yaml: "networks:\n  - {name: a, vlan: 10}\nports:\n  - {name: t, kind: afpacket, device: v1, trunk: [a], addresses: [{mac: 02:00:00:00:00:01}]}\n  - {name: u, kind: tap, device: t1, native: a}\n",
+               expected: ["f.yaml:4:5: ports.t.addresses: port security (addresses) is for access ports, not trunks",
+                          "f.yaml:5:5: ports.u.native: 'native' needs 'trunk' (an access port uses 'network')"]),
+        Broken(yaml: "ports:\n  - name: p\n    kind: tap\n    device: t1\n    addresses:\n      - mac: 02:00:00:00:00:01\n        ips: [10.0.0.1, 10.0.0.300, fe80::1]\n      - {ips: [10.0.0.2]}\n",
+               expected: ["f.yaml:7:25: ports[0].addresses[0].ips[1]: '10.0.0.300' is not an IPv4 or IPv6 address",
+                          "f.yaml:8:9: ports[0].addresses[1]: missing required key 'mac'"]),
     ]
+
+    @Test func trunksNativeAndAddresses() throws {
+        let c = try ConfigLoader.parse("""
+            networks:
+              - {name: blue, vlan: 10}
+              - {name: red, vlan: 20}
+              - {name: mgmt}
+            ports:
+              - {name: up, kind: afpacket, device: eth1, trunk: [blue, red], native: mgmt}
+              - name: c1
+                kind: tap
+                device: t1
+                network: blue
+                addresses: [{mac: 02:00:00:00:00:0A, ips: [10.1.0.10, "2001:db8::a"]}]
+            """, file: "f")
+        #expect(c.ports[0].trunk == ["blue", "red"] && c.ports[0].native == "mgmt" && c.ports[0].untaggedNetwork == "mgmt")
+        #expect(c.ports[0].networks == ["mgmt", "blue", "red"])
+        #expect(c.ports[1].addresses == [PortAddress(mac: "02:00:00:00:00:0a", ips: ["10.1.0.10", "2001:db8::a"])])
+        #expect(Validator.validate(c, file: "f").isEmpty)
+    }
+
+    @Test func trunkShorthand() throws {
+        let p = try Shorthand.port("afpacket:eth1,trunk=blue+red,native=mgmt")
+        #expect(p.trunk == ["blue", "red"] && p.native == "mgmt" && p.network == nil)
+        let s = try Shorthand.port("tap:t1,network=blue,mac=02:00:00:00:00:0a,ips=10.1.0.10+fe80::1")
+        #expect(s.addresses == [PortAddress(mac: "02:00:00:00:00:0a", ips: ["10.1.0.10", "fe80::1"])])
+        #expect(throws: ConfigError.self) { try Shorthand.port("tap:t1,ips=10.1.0.10") }
+    }
 
     @Test(arguments: broken) func brokenConfigsNameFileLineAndReason(_ b: Broken) {
         do {

@@ -9,11 +9,18 @@ final class PipelineHarness {
     let clock = ManualClock()
     var batch: PacketBatch
 
-    init(ports: [Int: UInt16], poolFrames: Int = 256, fdb: FDB = FDB(), flows: FlowTable = FlowTable(), queueCapacity: Int = 512) {
+    convenience init(ports: [Int: UInt16], poolFrames: Int = 256, fdb: FDB = FDB(), flows: FlowTable = FlowTable(),
+                     queueCapacity: Int = 512) {
+        self.init(memberships: ports.mapValues { .access($0) }, poolFrames: poolFrames, fdb: fdb, flows: flows,
+                  queueCapacity: queueCapacity)
+    }
+
+    init(memberships: [Int: PortMembership], security: [Int: PortSecurityPolicy] = [:], poolFrames: Int = 256,
+         fdb: FDB = FDB(), flows: FlowTable = FlowTable(), queueCapacity: Int = 512) {
         pool = FramePool(smallCount: poolFrames, largeCount: 8, receiveReserve: poolFrames / 8)
-        pipeline = Pipeline(pool: pool, topology: Topology(maxPorts: 16, networkOfPort: ports), batchCapacity: 64,
-                            fdb: fdb, flows: flows, queueCapacity: queueCapacity)
-        for p in ports.keys { pipeline.states.isUp[p] = true }
+        pipeline = Pipeline(pool: pool, topology: Topology(maxPorts: 16, membership: memberships, security: security),
+                            batchCapacity: 64, fdb: fdb, flows: flows, queueCapacity: queueCapacity)
+        for p in memberships.keys { pipeline.states.isUp[p] = true }
         batch = PacketBatch(capacity: 64)
     }
     deinit { batch.deallocate() }

@@ -9,9 +9,9 @@ import SwivelPacket
         let fdbBefore = h.pipeline.l2.fdb.count, flowsBefore = h.pipeline.flows.table.count
         let f = try #require(Hosts.frame(from: Hosts.a, to: Hosts.b).withUnsafeBytes { h.pool.make(bytes: $0, inPort: 0) })
         let records = h.pipeline.explain(f, now: h.clock.nowNanos)
-        #expect(records.map(\.stage) == [0, 1, 3])
-        #expect(records[1].lookup == .hit && records[1].verdict == .output && records[1].port == 1)
-        #expect(records[2].verdict == .output && records[2].port == 1)
+        #expect(records.map(\.stage) == [StageID.parse, StageID.vlan, StageID.l2, StageID.output])
+        #expect(records[2].lookup == .hit && records[2].verdict == .output && records[2].port == 1)
+        #expect(records[3].verdict == .output && records[3].port == 1)
         // Nothing learned, recorded, queued or counted; the frame is back in the pool.
         #expect(h.pipeline.l2.fdb.count == fdbBefore && h.pipeline.flows.table.count == flowsBefore)
         #expect(h.drain().isEmpty)
@@ -44,8 +44,9 @@ import SwivelPacket
         #expect(out[1]?.count == 2 && out[2]?.count == 1)
         let records = h.pipeline.trace.take()
         #expect(records.allSatisfy { $0.packet == 7 })          // the untraced frame wrote nothing
-        #expect(records.map(\.stage) == [0, 1, 2, 3, 3])         // output: one record per flood copy
-        #expect(Set(records.filter { $0.stage == 3 }.map(\.port)) == [1, 2])
+        // Output: one record per flood copy; port-security writes nothing on a port without it.
+        #expect(records.map(\.stage) == [StageID.parse, StageID.vlan, StageID.l2, StageID.flowRecord, StageID.output, StageID.output])
+        #expect(Set(records.filter { $0.stage == StageID.output }.map(\.port)) == [1, 2])
         #expect(h.allFramesFree)
     }
 }

@@ -28,6 +28,13 @@ typedef struct {
 int vsw_recvmmsg(int fd, vsw_mmsghdr *msgs, unsigned int vlen, int flags);
 int vsw_sendmmsg(int fd, vsw_mmsghdr *msgs, unsigned int vlen, int flags);
 
+/// Room for one PACKET_AUXDATA control message (CMSG_SPACE is a macro Swift cannot call).
+static const size_t VSW_AUXDATA_SPACE = CMSG_SPACE(sizeof(struct tpacket_auxdata));
+
+/// The VLAN tag the kernel took off a received frame, from its PACKET_AUXDATA control message:
+/// TPID << 16 | TCI, or 0 when the frame arrived untagged.
+uint32_t vsw_auxdata_vlan_tag(const struct msghdr *msg);
+
 /// Acquire load / release store of a TPACKET_V3 block's status word. The word sits inside
 /// unions that Swift imports as computed properties (copies), so it is reached from C.
 static inline uint32_t vsw_block_status_acquire(void *block) {

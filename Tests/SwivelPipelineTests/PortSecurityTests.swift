@@ -1,0 +1,82 @@
+import Testing
+import SwivelPacket
+@testable import SwivelPipeline
+
+/// Port 0 is pinned to MAC A with 10.0.0.10 and 2001:db8::10; port 1 to MAC B without IPs (MAC only);
+/// port 2 has no port security. All in one network.
+@Suite struct PortSecurityTests {
+    static let ipA: UInt32 = 0x0A00_000A, ipB: UInt32 = 0x0A00_000B, ipC: UInt32 = 0x0A00_000C
+    static let ip6A = IPv6Address.parse("2001:db8::10")!
+    func harness() -> PipelineHarness {
+        PipelineHarness(memberships: [0: .access(0), 1: .access(0), 2: .access(0)],
+                        security: [0: PortSecurityPolicy(addresses: [.init(mac: Hosts.a, ipv4: [Self.ipA], ipv6: [Self.ip6A])]),
+                                   1: PortSecurityPolicy(addresses: [.init(mac: Hosts.b)])])
+    }
+    func ipv4(from mac: MACAddress, _ packet: [UInt8]) -> [UInt8] {
+        PacketBuilder.ethernet(destination: .broadcast, source: mac, etherType: EtherType.ipv4, payload: packet)
+    }
+    func ipv6(from mac: MACAddress, source: IPv6Address, _ next: UInt8, _ payload: [UInt8]) -> [UInt8] {
+        PacketBuilder.ethernet(destination: MACAddress(0x33, 0x33, 0, 0, 0, 1), source: mac, etherType: EtherType.ipv6,
+                               payload: PacketBuilder.ipv6(source: source, destination: IPv6Address.parse("ff02::1")!,
+                                                           nextHeader: next, payload: payload))
+    }
+    func neighbourAdvertisement(target: IPv6Address) -> [UInt8] {
+        [136, 0, 0, 0, 0x20, 0, 0, 0] + PacketBuilder.be64(target.high) + PacketBuilder.be64(target.low)
+    }
+
+    @Test func legitimateTrafficPasses() {
+        let h = harness()
+        let frames: [[UInt8]] = [
+            PacketBuilder.arpRequest(source: Hosts.a, senderIP: Self.ipA, targetIP: Self.ipC),
+            PacketBuilder.arp(operation: 1, source: Hosts.a, senderIP: 0, targetIP: Self.ipA),   // probe
+            ipv4(from: Hosts.a, PacketBuilder.icmpEcho(source: Self.ipA, destination: Self.ipC, identifier: 1, sequence: 1)),
+            ipv4(from: Hosts.a, PacketBuilder.udp(source: 0, destination: 0xFFFF_FFFF, sourcePort: 68, destinationPort: 67, payload: [1])),
+            ipv6(from: Hosts.a, source: Self.ip6A, IPProtocol.icmpv6, neighbourAdvertisement(target: Self.ip6A)),
+            ipv6(from: Hosts.a, source: .linkLocal(eui64: Hosts.a), IPProtocol.icmpv6,
+                 neighbourAdvertisement(target: .linkLocal(eui64: Hosts.a))),
+            ipv6(from: Hosts.a, source: .unspecified, IPProtocol.icmpv6, [135, 0, 0, 0, 0, 0, 0, 0] + Array(repeating: 0, count: 16)),
+            // MAC-only port: any addresses with its own MAC.
+            ipv4(from: Hosts.b, PacketBuilder.icmpEcho(source: 0xC0A8_0101, destination: Self.ipC, identifier: 1, sequence: 1)),
+        ]
+        for (i, f) in frames.enumerated() {
+            let port: UInt16 = i == frames.count - 1 ? 1 : 0
+            #expect(h.send(port: port, f)[2]?.count == 1, "frame \(i) should reach port 2")
+        }
+        #expect(h.drops(0).isEmpty && h.drops(1).isEmpty)
+    }
+
+    @Test func forgeriesAreDroppedUnderTheirOwnReasons() {
+        let h = harness()
+        let cases: [(frame: [UInt8], reason: DropReason)] = [
+            (Hosts.frame(from: Hosts.c, to: .broadcast), .portSecurityMAC),
+            (PacketBuilder.arpRequest(source: Hosts.a, senderIP: Self.ipB, targetIP: Self.ipC), .portSecurityARP),
+            (PacketBuilder.arp(operation: 2, source: Hosts.a, senderMAC: Hosts.c, senderIP: Self.ipA, targetIP: Self.ipC), .portSecurityARP),
+            (ipv4(from: Hosts.a, PacketBuilder.icmpEcho(source: Self.ipB, destination: Self.ipC, identifier: 1, sequence: 1)), .portSecurityIP),
+            (ipv4(from: Hosts.a, PacketBuilder.icmpEcho(source: 0, destination: Self.ipC, identifier: 1, sequence: 1)), .portSecurityIP),
+            (ipv4(from: Hosts.a, PacketBuilder.udp(source: Self.ipA, destination: Self.ipC, sourcePort: 67, destinationPort: 68, payload: [2])), .dhcpServerGuard),
+            (ipv6(from: Hosts.a, source: .linkLocal(eui64: Hosts.a), IPProtocol.icmpv6, [134, 0, 0, 0] + Array(repeating: 0, count: 12)), .raGuard),
+            // A router advertisement behind a hop-by-hop header is still one.
+            (ipv6(from: Hosts.a, source: .linkLocal(eui64: Hosts.a), 0, [IPProtocol.icmpv6, 0, 1, 4, 0, 0, 0, 0] + [134, 0, 0, 0] + Array(repeating: 0, count: 12)), .raGuard),
+            (ipv6(from: Hosts.a, source: Self.ip6A, IPProtocol.icmpv6, neighbourAdvertisement(target: IPv6Address.parse("2001:db8::99")!)), .ndSpoof),
+            (ipv6(from: Hosts.a, source: IPv6Address.parse("2001:db8::99")!, IPProtocol.udp, [0, 1, 0, 2, 0, 8, 0, 0]), .portSecurityIP),
+            (ipv6(from: Hosts.a, source: Self.ip6A, IPProtocol.udp, [2, 0x23, 2, 0x22, 0, 8, 0, 0]), .dhcpServerGuard),
+            (PacketBuilder.ethernet(destination: .broadcast, source: Hosts.a, etherType: EtherType.arp, payload: [0, 1, 8, 0]), .portSecurityARP),
+        ]
+        var expected: [DropReason: UInt64] = [:]
+        for (i, c) in cases.enumerated() {
+            #expect(h.send(port: 0, c.frame).isEmpty, "case \(i) should be dropped")
+            expected[c.reason, default: 0] += 1
+        }
+        #expect(h.drops(0) == expected)
+        // The forged source MAC was never learned.
+        #expect(h.pipeline.l2.fdb.lookup(network: 0, mac: Hosts.c, now: h.clock.nowNanos) == nil)
+        #expect(h.allFramesFree)
+    }
+
+    @Test func portsWithoutPortSecurityAreUntouched() {
+        let h = harness()
+        let forged = PacketBuilder.arpRequest(source: Hosts.c, senderIP: Self.ipA, targetIP: Self.ipB)
+        #expect(Set(h.send(port: 2, forged).keys) == [0, 1])
+        #expect(h.drops(2).isEmpty)
+    }
+}
