@@ -38,6 +38,10 @@ public final class FramePool {
         self.receiveReserve = receiveReserve ?? smallCount / 8
         smallBase = .allocate(byteCount: smallCount * smallSize, alignment: 64)
         largeBase = .allocate(byteCount: max(1, largeCount * largeSize), alignment: 64)
+        // Touch every page now: the pool's memory is claimed at start, so resident size does not creep up
+        // under load (a flood cannot make swiveld grow) and the fast path never takes a first-touch fault.
+        smallBase.initializeMemory(as: UInt8.self, repeating: 0, count: smallCount * smallSize)
+        largeBase.initializeMemory(as: UInt8.self, repeating: 0, count: max(1, largeCount * largeSize))
         let total = smallCount + largeCount
         meta = .allocate(capacity: total)
         meta.initialize(repeating: FrameMeta(), count: total)
