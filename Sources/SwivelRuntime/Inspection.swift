@@ -136,9 +136,9 @@ extension Datapath {
                       + (r.vlan != 0 ? " vlan=\(r.vlan)" : "") + " length=\(r.count)"))
                 if r.verdict == .drop { drop = reason(r.reason) }
             case StageID.vlan:
-                let tag = r.count != 0 ? (r.vlan == 0 ? "priority tag (vlan 0) popped" : "tag \(r.vlan) popped") : "untagged"
+                let tag = r.count == 0 ? "untagged" : r.vlan == 0 ? "priority tag (vlan 0)" : "tag \(r.vlan)"
                 steps.append(.init(stage: stage, detail: r.verdict == .drop ? "\(tag): drop: \(reason(r.reason))"
-                    : "\(tag) -> network \(networkNames[r.network] ?? "#\(r.network)")"))
+                    : "\(tag)\(r.count == 0 ? "" : " popped") -> network \(networkNames[r.network] ?? "#\(r.network)")"))
                 if r.verdict == .drop { drop = reason(r.reason) }
             case StageID.portSecurity:
                 steps.append(.init(stage: stage, detail: r.verdict == .drop ? "drop: \(reason(r.reason))"
@@ -175,6 +175,7 @@ extension Datapath {
         }
         let verdict: String
         if let drop, outputs.isEmpty { verdict = "drop: \(drop)" }
+        else if flooded && outputs.isEmpty { verdict = "flood: no other port up in the network" }
         else if flooded || outputs.count > 1 { verdict = "flood to \(outputs.joined(separator: ", "))" }
         else if let only = outputs.first { verdict = "output to \(only)" }
         else { verdict = "no output" }

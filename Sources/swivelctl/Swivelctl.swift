@@ -312,8 +312,8 @@ struct TraceCommand: AsyncParsableCommand {
 
     static func show(_ doc: TraceDoc) {
         print("packet on \(doc.port): \(doc.packet)")
-        for s in doc.steps { print("  \(s.stage.padding(toLength: 12, withPad: " ", startingAt: 0)) \(s.detail)") }
-        print("  verdict      \(doc.verdict)")
+        for s in doc.steps { print("  \(s.stage.padding(toLength: 14, withPad: " ", startingAt: 0)) \(s.detail)") }
+        print("  \("verdict".padding(toLength: 14, withPad: " ", startingAt: 0)) \(doc.verdict)")
     }
 
     struct Packet: AsyncParsableCommand {

@@ -82,7 +82,7 @@ struct VisibilityTests {
         defer { lab.cleanup() }
         let before = try lab.ctl("port show --json")
         let unicast = try lab.ctl("trace --port \(lab.vethPort(1)) 'eth_dst=\(try lab.mac(2)),ip_dst=\(lab.ip(2)),tcp,tcp_dst=80'")
-        #expect(unicast.contains("verdict      output to \(lab.vethPort(2))") || unicast.contains("verdict      flood to"), "\(unicast)")
+        #expect(unicast.contains("verdict        output to \(lab.vethPort(2))") || unicast.contains("verdict        flood to"), "\(unicast)")
         let stp = try lab.ctl("trace --port \(lab.vethPort(1)) 'eth_dst=01:80:c2:00:00:00' --json")
         #expect((try json(stp) as? [String: Any])?["verdict"] as? String == "drop: link-local")
         let runt = try lab.ctl("trace --port \(lab.vethPort(1)) --hex 'ffffffffffff0200' --json")

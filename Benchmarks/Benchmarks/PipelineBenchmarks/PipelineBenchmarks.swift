@@ -19,15 +19,19 @@ final class Bench {
     var now: UInt64 = 1_000_000_000
     var frames: [[UInt8]]
 
-    init(frames: [[UInt8]], batchSize: Int = 64, flowLimit: Int = 65536) {
-        pipeline = Pipeline(pool: pool, topology: Topology(maxPorts: 4, networkOfPort: [0: 0, 1: 0, 2: 0, 3: 0]),
+    /// `vlanOfPort`: the VLAN ID the warm-up broadcasts carry from each port (trunk ports in `membership`).
+    init(frames: [[UInt8]], batchSize: Int = 64, flowLimit: Int = 65536,
+         membership: [Int: PortMembership] = [0: .access(0), 1: .access(0), 2: .access(0), 3: .access(0)],
+         security: [Int: PortSecurityPolicy] = [:], vlanOfPort: [Int: UInt16] = [:]) {
+        pipeline = Pipeline(pool: pool, topology: Topology(maxPorts: 4, membership: membership, security: security),
                             batchCapacity: 256, flows: FlowTable(limit: flowLimit))
         batch = PacketBatch(capacity: batchSize)
         ports = (0..<4).map { MemoryPort(id: UInt16($0), name: "m\($0)", capture: false) }
         for p in 0..<4 { pipeline.states.isUp[p] = true }
         self.frames = frames
         for (port, host) in [(0, a), (1, b), (2, c)] {
-            run([(UInt16(port), PacketBuilder.ethernet(destination: .broadcast, source: host, etherType: 0x0800, payload: payload))])
+            run([(UInt16(port), PacketBuilder.ethernet(destination: .broadcast, source: host, etherType: 0x0800,
+                                                       vlan: vlanOfPort[port], payload: payload))])
         }
     }
 
@@ -125,6 +129,40 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // VLAN edges: port 0 is a trunk carrying the network as VLAN 10, so every frame has its tag popped
+    // on the way in (trunk to access) or pushed on the way out (access to trunk).
+    let trunk: [Int: PortMembership] = [0: .trunk([10: 0]), 1: .access(0), 2: .access(0), 3: .access(0)]
+    let a = MACAddress(2, 0, 0, 0, 0, 0xa), b = MACAddress(2, 0, 0, 0, 0, 0xb)
+    let popping = Bench(frames: [PacketBuilder.ethernet(destination: b, source: a, etherType: 0x0800, vlan: 10,
+                                                        payload: [UInt8](repeating: 0x45, count: 46))],
+                        membership: trunk, vlanOfPort: [0: 10])
+    Benchmark("Pipeline.trunk-in-access-out-pop-tag.batch-64") { benchmark in
+        for _ in benchmark.scaledIterations {
+            popping.fillBatch()
+            popping.step()
+        }
+    }
+    let access: [Int: PortMembership] = [0: .access(0), 1: .trunk([10: 0]), 2: .access(0), 3: .access(0)]
+    let pushing = Bench(frames: [frame(b, a)], membership: access, vlanOfPort: [1: 10])
+    Benchmark("Pipeline.access-in-trunk-out-push-tag.batch-64") { benchmark in
+        for _ in benchmark.scaledIterations {
+            pushing.fillBatch()
+            pushing.step()
+        }
+    }
+
+    // Port security on the ingress port: every frame is UDP from the port's own MAC and IPv4 address.
+    let udp = PacketBuilder.ethernet(destination: b, source: a, etherType: EtherType.ipv4,
+                                     payload: PacketBuilder.udp(source: 0x0A00_000A, destination: 0x0A00_000B,
+                                                                sourcePort: 4000, destinationPort: 5000, payload: Array(repeating: 1, count: 18)))
+    let secured = Bench(frames: [udp], security: [0: PortSecurityPolicy(addresses: [.init(mac: a, ipv4: [0x0A00_000A])])])
+    Benchmark("Pipeline.port-security-ipv4-pass.batch-64") { benchmark in
+        for _ in benchmark.scaledIterations {
+            secured.fillBatch()
+            secured.step()
+        }
+    }
+
     let parsePool = FramePool(smallCount: 128, largeCount: 1)
     var parseBatch = PacketBatch(capacity: 64)
     for _ in 0..<64 {
@@ -140,18 +178,54 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    for entries in [1_000, 65_536] {
-        var fdb = FDB(limit: entries)
+    // FDB at three sizes. Each iteration is 1024 operations on a table holding `entries` MACs; divide the
+    // time by 1024 for one operation. Lookups hit; refreshes re-learn a known MAC on its port (the common
+    // learning case); new MACs are learned into the full-sized table and deleted again, so the table stays
+    // at `entries` (that benchmark's time is one insert plus one delete per MAC).
+    for entries in [1_000, 65_536, 1_000_000] {
+        var fdb = FDB(capacity: entries + 1024, limit: entries + 1024)
         let macs = (0..<entries).map { MACAddress(rawValue: 0x0200_0000_0000 | UInt64($0) &* 2_654_435_761 & 0xFF_FFFF_FFFF) }
         for (i, m) in macs.enumerated() { fdb.learn(network: 0, mac: m, port: UInt16(i % 8), now: 1) }
+        precondition(fdb.count == entries)
         nonisolated(unsafe) var table = fdb
-        let probe = (0..<1024).map { macs[($0 &* 7919) % macs.count] }
+        // Every entry in a scattered order, walked 1024 at a time from where the last iteration stopped: the
+        // big tables are probed across all their memory (cache misses included), not in a hot corner.
+        let order = (0..<entries).map { (($0 &* 7919) % entries) }
+        nonisolated(unsafe) let probe = order.map { macs[$0] }
+        nonisolated(unsafe) let probePorts = order.map { UInt16($0 % 8) }
+        let fresh = (0..<1024).map { MACAddress(rawValue: 0x0600_0000_0000 | UInt64($0)) }
+        nonisolated(unsafe) var now: UInt64 = 2
+        nonisolated(unsafe) var cursor = 0
         Benchmark("FDB.1024-lookups.entries-\(entries)") { benchmark in
+            var c = cursor   // a local: a captured var would be checked for exclusive access on every use
             for _ in benchmark.scaledIterations {
                 var hits = 0
-                for m in probe where table.lookup(network: 0, mac: m, now: 2) != nil { hits += 1 }
+                for _ in 0..<1024 {
+                    if table.lookup(network: 0, mac: probe[c], now: 2) != nil { hits += 1 }
+                    c = c + 1 == entries ? 0 : c + 1
+                }
                 blackHole(hits)
             }
+            cursor = c
+        }
+        Benchmark("FDB.1024-learn-refresh.entries-\(entries)") { benchmark in
+            var c = cursor
+            for _ in benchmark.scaledIterations {
+                now &+= 1
+                for _ in 0..<1024 {
+                    table.learn(network: 0, mac: probe[c], port: probePorts[c], now: now)
+                    c = c + 1 == entries ? 0 : c + 1
+                }
+            }
+            cursor = c
+            blackHole(table.count)
+        }
+        Benchmark("FDB.1024-learn-new-and-delete.entries-\(entries)") { benchmark in
+            for _ in benchmark.scaledIterations {
+                for m in fresh { table.learn(network: 0, mac: m, port: 1, now: now) }
+                for m in fresh { _ = table.remove(network: 0, mac: m) }
+            }
+            blackHole(table.count)
         }
     }
 }
