@@ -35,9 +35,9 @@ struct TenantProtectionTests {
         _ = try Shell.run("ip netns exec \(lab.ns(1)) \(Binaries.helpers)/attack.py forge eth0 \(lab.ip(1)) \(lab.ip(3)) \(lab.ip(2)) 5")
         watcher.waitUntilExit()
         let seen = try String(contentsOf: output, encoding: .utf8)
-        #expect(seen.contains("forged_mac=0 arp_claims=0 forged_ip=0"), "host 2 saw forgeries: \(seen)")
+        #expect(seen.contains("forged_mac=0 arp_claims=0 forged_ip=0 router_ads=0"), "host 2 saw forgeries: \(seen)")
         let drops = try #require(try port("secured", in: lab)["drops"] as? [String: Int])
-        #expect(drops == ["port-security-mac": 5, "port-security-arp": 5, "port-security-ip": 5])
+        #expect(drops == ["port-security-mac": 5, "port-security-arp": 5, "port-security-ip": 5, "ra-guard": 5])
         // The forged MAC was never learned; the port's own MAC is pinned (static).
         let fdb = try lab.ctl("fdb show --port secured"), own = try lab.mac(1)
         #expect(!fdb.contains("02:66:66:66:66:66") && fdb.contains(own) && fdb.contains("static"), "\(fdb)")

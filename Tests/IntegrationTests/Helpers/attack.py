@@ -2,14 +2,16 @@
 """What a hostile workload sends, and what its neighbours see of it.
   forge IFACE OWN_IP VICTIM_IP PEER_IP N  sends N of each forgery: a frame from a forged source MAC, a
                                           gratuitous ARP claiming VICTIM_IP, an ICMP echo to PEER_IP from
-                                          VICTIM_IP; then a legitimate broadcast "done" marker (EtherType 0x88b5)
+                                          VICTIM_IP, an IPv6 router advertisement; then a legitimate broadcast
+                                          "done" marker (EtherType 0x88b5)
   watch IFACE SECONDS VICTIM_IP           prints "ready"; counts frames until 1 s after the "done" marker;
-                                          prints "forged_mac=N arp_claims=N forged_ip=N"
+                                          prints "forged_mac=N arp_claims=N forged_ip=N router_ads=N"
   macflood IFACE DST_MAC N                sends N frames to DST_MAC from random source MACs (paced so the
                                           sender's own queue never overflows); prints "sent=N" """
 import os, socket, struct, sys, time
 from scapy.layers.l2 import Ether, ARP
 from scapy.layers.inet import IP, ICMP
+from scapy.layers.inet6 import IPv6, ICMPv6ND_RA
 
 FORGED = "02:66:66:66:66:66"
 MARKER = 0x88B5
@@ -31,18 +33,19 @@ if cmd == "forge":
     forged_mac = bytes(Ether(dst="ff:ff:ff:ff:ff:ff", src=FORGED, type=MARKER) / (b"forged".ljust(46, b"\0")))
     claim = bytes(Ether(dst="ff:ff:ff:ff:ff:ff", src=me) / ARP(op=2, hwsrc=me, psrc=victim, hwdst="ff:ff:ff:ff:ff:ff", pdst=victim))
     forged_ip = bytes(Ether(dst="ff:ff:ff:ff:ff:ff", src=me) / IP(src=victim, dst=peer) / ICMP(id=0x6666))
+    router_ad = bytes(Ether(dst="33:33:00:00:00:01", src=me) / IPv6(src="fe80::1", dst="ff02::1") / ICMPv6ND_RA())
     for _ in range(n):
-        for f in (forged_mac, claim, forged_ip):
+        for f in (forged_mac, claim, forged_ip, router_ad):
             s.send(f)
     time.sleep(0.3)
     s.send(bytes(Ether(dst="ff:ff:ff:ff:ff:ff", src=me, type=MARKER) / (b"done".ljust(46, b"\0"))))
-    print(f"sent={3 * n}")
+    print(f"sent={4 * n}")
 elif cmd == "watch":
     iface, seconds, victim = sys.argv[2], float(sys.argv[3]), sys.argv[4]
     s = open_socket(iface)
     s.settimeout(0.2)
     print("ready", flush=True)
-    forged_mac = arp_claims = forged_ip = 0
+    forged_mac = arp_claims = forged_ip = router_ads = 0
     end = time.time() + seconds
     while time.time() < end:
         try:
@@ -56,9 +59,11 @@ elif cmd == "watch":
             arp_claims += 1
         elif IP in p and ICMP in p and p[IP].src == victim and p[ICMP].id == 0x6666:
             forged_ip += 1
+        elif ICMPv6ND_RA in p:
+            router_ads += 1
         elif p.type == MARKER and bytes(p.payload)[:4] == b"done":
             end = min(end, time.time() + 1)
-    print(f"forged_mac={forged_mac} arp_claims={arp_claims} forged_ip={forged_ip}", flush=True)
+    print(f"forged_mac={forged_mac} arp_claims={arp_claims} forged_ip={forged_ip} router_ads={router_ads}", flush=True)
 elif cmd == "macflood":
     iface, dst, n = sys.argv[2], bytes.fromhex(sys.argv[3].replace(":", "")), int(sys.argv[4])
     s = open_socket(iface)
