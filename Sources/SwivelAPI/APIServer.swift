@@ -33,6 +33,14 @@ public enum APIServer {
         router.post("/v1/actions/fdb-del") { request, context in
             try await answer { try await runtime.removeFDB(try await request.decode(as: FDBEntryRequest.self, context: context)) }
         }
+        router.get("/v1/state/routes") { _, _ in try json(await runtime.routes()) }
+        router.get("/v1/state/neighbors") { _, _ in try json(await runtime.neighbors()) }
+        router.post("/v1/actions/route-add") { request, context in
+            try await answer { try await runtime.addRoute(try await request.decode(as: RouteRequest.self, context: context)) }
+        }
+        router.post("/v1/actions/route-del") { request, context in
+            try await answer { try await runtime.removeRoute(try await request.decode(as: RouteRequest.self, context: context)) }
+        }
         router.post("/v1/actions/flows-flush") { _, _ in try json(["flushed": await runtime.flushFlows()]) }
         router.get("/v1/health") { _, _ in try json(["status": "ok"]) }
         router.post("/v1/actions/trace") { request, context in

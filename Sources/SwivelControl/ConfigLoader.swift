@@ -77,6 +77,7 @@ struct Reader {
         for (key, value) in top {
             switch key {
             case "networks": c.networks = list(value, "networks") { r, n, p in r.network(n, p) }
+            case "routers": c.routers = list(value, "routers") { r, n, p in r.router(n, p) }
             case "ports": c.ports = list(value, "ports") { r, n, p in r.port(n, p) }
             default: fail(value, key, "'\(key)' is part of the model but not supported by this version yet")
             }
@@ -102,6 +103,7 @@ struct Reader {
             case "vlan": spec.vlan = int(v, "\(path).vlan", 1...4094)
             case "mtu": spec.mtu = int(v, "\(path).mtu", 68...65535)
             case "owner": spec.owner = string(v, "\(path).owner")
+            case "subnets": spec.subnets = list(v, "\(path).subnets") { r, n, p in r.subnet(n, p) }
             case "fdb":
                 guard let f = mapping(v, "\(path).fdb", allowed: ["aging_seconds", "max_entries"]) else { continue }
                 var s = FDBSettings()
@@ -111,6 +113,79 @@ struct Reader {
                 }
                 spec.fdb = s
             default: fail(v, "\(path).\(k)", "'\(k)' is part of the model but not supported by this version yet")
+            }
+        }
+        if spec.name.isEmpty { if !fields.contains(where: { $0.0 == "name" }) { fail(node, path, "missing required key 'name'") }; return nil }
+        marks[path] = (node.mark?.line ?? 0, node.mark?.column ?? 0)
+        return spec
+    }
+
+    mutating func prefix(_ node: Node, _ path: String) -> String? {
+        guard let text = string(node, path) else { return nil }
+        guard IPv4Prefix(text) != nil else { fail(node, path, "'\(text)' is not an IPv4 prefix (a.b.c.d/len)"); return nil }
+        return text
+    }
+
+    mutating func ipv4(_ node: Node, _ path: String) -> String? {
+        guard let text = string(node, path) else { return nil }
+        guard IPv4Address.parse(text) != nil else { fail(node, path, "'\(text)' is not an IPv4 address"); return nil }
+        return text
+    }
+
+    mutating func subnet(_ node: Node, _ path: String) -> SubnetSpec? {
+        guard let fields = mapping(node, path, allowed: ["cidr", "gateway"]) else { return nil }
+        var spec = SubnetSpec(cidr: "")
+        for (k, v) in fields {
+            if k == "cidr" { spec.cidr = prefix(v, "\(path).cidr") ?? "" }
+            if k == "gateway" { spec.gateway = ipv4(v, "\(path).gateway") }
+        }
+        if spec.cidr.isEmpty {
+            if !fields.contains(where: { $0.0 == "cidr" }) { fail(node, path, "missing required key 'cidr'") }
+            return nil
+        }
+        marks[path] = (node.mark?.line ?? 0, node.mark?.column ?? 0)
+        return spec
+    }
+
+    mutating func router(_ node: Node, _ path: String) -> RouterSpec? {
+        guard let fields = mapping(node, path, allowed: ["name", "networks", "routes", "owner"]) else { return nil }
+        var spec = RouterSpec(name: "", networks: [])
+        for (k, v) in fields {
+            switch k {
+            case "name": spec.name = string(v, "\(path).name") ?? ""
+            case "owner": spec.owner = string(v, "\(path).owner")
+            case "networks":
+                spec.networks = list(v, "\(path).networks") { r, n, p in
+                    if n.scalar != nil { return r.string(n, p).map { RouterAttachment(network: $0) } }
+                    guard let f = r.mapping(n, p, allowed: ["network", "address", "mac"]) else { return nil }
+                    var a = RouterAttachment(network: "")
+                    for (fk, fv) in f {
+                        if fk == "network" { a.network = r.string(fv, "\(p).network") ?? "" }
+                        if fk == "address" { a.address = r.ipv4(fv, "\(p).address") }
+                        if fk == "mac", let text = r.string(fv, "\(p).mac") {
+                            a.mac = MACText.validUnicast(text)
+                            if a.mac == nil { r.fail(fv, "\(p).mac", "'\(text)' is not a unicast MAC address (xx:xx:xx:xx:xx:xx)") }
+                        }
+                    }
+                    if a.network.isEmpty { r.fail(n, p, "missing required key 'network'"); return nil }
+                    return a
+                }
+            case "routes":
+                spec.routes = list(v, "\(path).routes") { r, n, p in
+                    guard let f = r.mapping(n, p, allowed: ["to", "via"]) else { return nil }
+                    var to: String?, via: String?
+                    for (fk, fv) in f {
+                        if fk == "to" { to = r.prefix(fv, "\(p).to") }
+                        if fk == "via" { via = r.ipv4(fv, "\(p).via") }
+                    }
+                    guard let to, let via else {
+                        for key in ["to", "via"] where !f.contains(where: { $0.0 == key }) { r.fail(n, p, "missing required key '\(key)'") }
+                        return nil
+                    }
+                    r.marks[p] = (n.mark?.line ?? 0, n.mark?.column ?? 0)
+                    return RouteSpec(to: to, via: via)
+                }
+            default: break
             }
         }
         if spec.name.isEmpty { if !fields.contains(where: { $0.0 == "name" }) { fail(node, path, "missing required key 'name'") }; return nil }
@@ -212,6 +287,7 @@ public enum Validator {
             }
             vlans[v] = n.name
         }
+        validateRouting(c, add: add)
         var ports = Set<String>(), devices: [String: String] = [:], staticOwners: [String: String] = [:]
         for (i, p) in c.ports.enumerated() {
             let key = "ports[\(i)]"
@@ -267,6 +343,73 @@ public enum Validator {
             }
         }
         return errors
+    }
+}
+
+extension Validator {
+    /// Subnets, router attachments and routes: addresses inside their subnets, no overlaps within one
+    /// router, next hops on a network the router is attached to.
+    static func validateRouting(_ c: NetworkConfig, add: (String, String, String) -> Void) {
+        for (i, n) in c.networks.enumerated() {
+            var seen: [IPv4Prefix] = []
+            for (j, s) in (n.subnets ?? []).enumerated() {
+                guard let prefix = IPv4Prefix(s.cidr) else { continue }
+                let path = "networks.\(n.name).subnets[\(j)]"
+                if let other = seen.first(where: { $0.contains(prefix.network) || prefix.contains($0.network) }) {
+                    add("networks[\(i)].subnets[\(j)]", path, "\(prefix) overlaps \(other) of the same network")
+                }
+                seen.append(prefix)
+                if let g = s.gateway.flatMap(IPv4Address.parse) {
+                    if !prefix.contains(g) {
+                        add("networks[\(i)].subnets[\(j)]", "\(path).gateway", "gateway \(s.gateway!) is not in \(prefix)")
+                    } else if prefix.length < 31 && (g == prefix.network || g == prefix.network | ~prefix.mask) {
+                        add("networks[\(i)].subnets[\(j)]", "\(path).gateway", "gateway \(s.gateway!) is the network or broadcast address of \(prefix)")
+                    }
+                }
+            }
+        }
+        var names = Set<String>()
+        for (i, r) in c.routers.enumerated() {
+            let key = "routers[\(i)]"
+            if !names.insert(r.name).inserted { add(key, "routers.\(r.name)", "duplicate router name '\(r.name)'") }
+            var connected: [(IPv4Prefix, String)] = []
+            var attached = Set<String>()
+            for a in r.networks {
+                let path = "routers.\(r.name).networks.\(a.network)"
+                if !attached.insert(a.network).inserted { add(key, path, "network '\(a.network)' is attached twice") }
+                guard let n = c.networks.first(where: { $0.name == a.network }) else {
+                    add(key, path, "unknown network '\(a.network)'")
+                    continue
+                }
+                let subnets = (n.subnets ?? []).compactMap { s in IPv4Prefix(s.cidr).map { ($0, s.gateway) } }
+                if subnets.isEmpty { add(key, path, "network '\(n.name)' has no subnets: a router attaches to a subnet"); continue }
+                if let address = a.address {
+                    guard let ip = IPv4Address.parse(address), let s = subnets.first(where: { $0.0.contains(ip) }) else {
+                        add(key, "\(path).address", "\(address) is in none of network '\(n.name)''s subnets")
+                        continue
+                    }
+                    connected.append((s.0, a.network))
+                } else {
+                    let withGateway = subnets.filter { $0.1 != nil }
+                    if withGateway.isEmpty {
+                        add(key, path, "network '\(n.name)' has no subnet with a gateway: give the attachment an address")
+                    }
+                    connected += withGateway.map { ($0.0, a.network) }
+                }
+            }
+            for (x, (p, net)) in connected.enumerated() {
+                for (q, other) in connected[..<x] where p.contains(q.network) || q.contains(p.network) {
+                    add(key, "routers.\(r.name).networks.\(net)", "\(p) overlaps \(q) of network '\(other)' on the same router")
+                }
+            }
+            for (j, route) in (r.routes ?? []).enumerated() {
+                guard let via = IPv4Address.parse(route.via) else { continue }
+                if !connected.contains(where: { $0.0.contains(via) }) {
+                    add("routers[\(i)].routes[\(j)]", "routers.\(r.name).routes[\(j)].via",
+                        "next hop \(route.via) is not on any subnet router '\(r.name)' is attached to")
+                }
+            }
+        }
     }
 }
 

@@ -1,11 +1,14 @@
+import SwivelPacket
+
 /// The network model of shared/network-model.md: what the config file, the API and `config show` carry.
-/// Names are identities. This datapath uses `networks` and `ports`; later keys slot in here.
+/// Names are identities. Implemented: `networks` (with subnets), `routers`, `ports`; later keys slot in here.
 public struct NetworkConfig: Codable, Equatable, Sendable {
     public var networks: [NetworkSpec]
+    public var routers: [RouterSpec]
     public var ports: [PortSpec]
 
-    public init(networks: [NetworkSpec] = [], ports: [PortSpec] = []) {
-        self.networks = networks; self.ports = ports
+    public init(networks: [NetworkSpec] = [], routers: [RouterSpec] = [], ports: [PortSpec] = []) {
+        self.networks = networks; self.routers = routers; self.ports = ports
     }
 
     public static let defaultNetworkName = "default"
@@ -22,11 +25,63 @@ public struct NetworkSpec: Codable, Equatable, Sendable {
     public var name: String
     public var vlan: Int?
     public var mtu: Int?
+    public var subnets: [SubnetSpec]?
     public var fdb: FDBSettings?
     public var owner: String?
-    public init(name: String, vlan: Int? = nil, mtu: Int? = nil, fdb: FDBSettings? = nil, owner: String? = nil) {
-        self.name = name; self.vlan = vlan; self.mtu = mtu; self.fdb = fdb; self.owner = owner
+    public init(name: String, vlan: Int? = nil, mtu: Int? = nil, subnets: [SubnetSpec]? = nil, fdb: FDBSettings? = nil,
+                owner: String? = nil) {
+        self.name = name; self.vlan = vlan; self.mtu = mtu; self.subnets = subnets; self.fdb = fdb; self.owner = owner
     }
+}
+
+/// An IPv4 subnet of a network, with the address routers use on it.
+public struct SubnetSpec: Codable, Equatable, Sendable {
+    public var cidr: String
+    public var gateway: String?
+    public init(cidr: String, gateway: String? = nil) { self.cidr = cidr; self.gateway = gateway }
+}
+
+/// A router: attachments to networks (each an interface with an address and a MAC) and static routes.
+public struct RouterSpec: Codable, Equatable, Sendable {
+    public var name: String
+    public var networks: [RouterAttachment]
+    public var routes: [RouteSpec]?
+    public var owner: String?
+    public init(name: String, networks: [RouterAttachment], routes: [RouteSpec]? = nil, owner: String? = nil) {
+        self.name = name; self.networks = networks; self.routes = routes; self.owner = owner
+    }
+}
+
+/// `network` alone uses the network's subnet gateways; `address` picks one (and `mac` sets the MAC).
+public struct RouterAttachment: Codable, Equatable, Sendable {
+    public var network: String
+    public var address: String?
+    public var mac: String?
+    public init(network: String, address: String? = nil, mac: String? = nil) {
+        self.network = network; self.address = address; self.mac = mac
+    }
+}
+
+public struct RouteSpec: Codable, Equatable, Sendable {
+    public var to: String
+    public var via: String
+    public init(to: String, via: String) { self.to = to; self.via = via }
+}
+
+/// IPv4 prefix text ("10.1.0.0/24") for the control plane.
+public struct IPv4Prefix: Equatable, Sendable, CustomStringConvertible {
+    public var address: UInt32
+    public var length: Int
+    public init(address: UInt32, length: Int) { self.address = address; self.length = length }
+    public init?(_ text: String) {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2, let a = IPv4Address.parse(parts[0]), let l = Int(parts[1]), (0...32).contains(l) else { return nil }
+        address = a; length = l
+    }
+    public var mask: UInt32 { length == 0 ? 0 : ~UInt32(0) << (32 - length) }
+    public var network: UInt32 { address & mask }
+    public func contains(_ a: UInt32) -> Bool { a & mask == network }
+    public var description: String { "\(IPv4Address.format(network))/\(length)" }
 }
 
 public enum PortKind: String, Codable, Sendable, CaseIterable {

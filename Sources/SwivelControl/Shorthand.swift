@@ -1,3 +1,5 @@
+import SwivelPacket
+
 /// The command-line shorthand of the model (`swiveld --port afpacket:veth1,network=blue --network blue,vlan=10`).
 public enum Shorthand {
     /// `KIND:DEVICE[,key=value…]`; keys: name, network (access port), trunk=A+B and native=A (trunk),
@@ -37,7 +39,32 @@ public enum Shorthand {
         return spec
     }
 
-    /// `NAME[,vlan=N][,mtu=N]`.
+    /// `NAME,networks=A+B[,route=PREFIX@VIA]…`: a router attached to networks (at their subnets'
+    /// gateways), with static routes.
+    public static func router(_ text: String) throws(ConfigError) -> RouterSpec {
+        let fields = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        func bad(_ reason: String) -> ConfigError { ConfigError(file: "--router", path: text, reason: reason) }
+        guard !fields[0].isEmpty, !fields[0].contains("=") else { throw bad("expected NAME,networks=A+B[,route=PREFIX@VIA]") }
+        var spec = RouterSpec(name: fields[0], networks: [], owner: "cli")
+        for field in fields.dropFirst() {
+            let kv = field.split(separator: "=", maxSplits: 1).map(String.init)
+            guard kv.count == 2 else { throw bad("expected key=value, got '\(field)'") }
+            switch kv[0] {
+            case "networks": spec.networks = kv[1].split(separator: "+").map { RouterAttachment(network: String($0)) }
+            case "route":
+                let parts = kv[1].split(separator: "@").map(String.init)
+                guard parts.count == 2, IPv4Prefix(parts[0]) != nil, IPv4Address.parse(parts[1]) != nil else {
+                    throw bad("route=PREFIX@VIA, e.g. route=0.0.0.0/0@10.1.0.254")
+                }
+                spec.routes = (spec.routes ?? []) + [RouteSpec(to: parts[0], via: parts[1])]
+            default: throw bad("unknown key '\(kv[0])' (expected networks or route)")
+            }
+        }
+        if spec.networks.isEmpty { throw bad("a router needs networks=A+B") }
+        return spec
+    }
+
+    /// `NAME[,vlan=N][,mtu=N][,subnet=CIDR[,gateway=IP]]…` (each `gateway` belongs to the `subnet` before it).
     public static func network(_ text: String) throws(ConfigError) -> NetworkSpec {
         let fields = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
         func bad(_ reason: String) -> ConfigError { ConfigError(file: "--network", path: text, reason: reason) }
@@ -53,7 +80,14 @@ public enum Shorthand {
             case "mtu":
                 guard let v = Int(kv[1]), (68...65535).contains(v) else { throw bad("mtu must be 68-65535") }
                 spec.mtu = v
-            default: throw bad("unknown key '\(kv[0])' (expected vlan or mtu)")
+            case "subnet":
+                guard IPv4Prefix(kv[1]) != nil else { throw bad("'\(kv[1])' is not an IPv4 prefix (a.b.c.d/len)") }
+                spec.subnets = (spec.subnets ?? []) + [SubnetSpec(cidr: kv[1])]
+            case "gateway":
+                guard IPv4Address.parse(kv[1]) != nil else { throw bad("'\(kv[1])' is not an IPv4 address") }
+                guard spec.subnets?.isEmpty == false else { throw bad("gateway= follows the subnet= it belongs to") }
+                spec.subnets![spec.subnets!.count - 1].gateway = kv[1]
+            default: throw bad("unknown key '\(kv[0])' (expected vlan, mtu, subnet or gateway)")
             }
         }
         return spec

@@ -49,6 +49,18 @@ public enum Checksum {
         sum(ip + 8, count: 32) + UInt64(proto) + UInt64(length)
     }
 
+    /// Decrements an IPv4 header's TTL and updates its checksum incrementally (RFC 1624, eqn. 3:
+    /// HC' = ~(~HC + ~m + m')), without summing the header again.
+    @inlinable @inline(__always)
+    public static func decrementTTL(_ ip: UnsafeMutableRawPointer) {
+        let old = UInt16(bigEndian: ip.loadUnaligned(fromByteOffset: 8, as: UInt16.self))   // TTL, protocol
+        let new = old &- 0x0100
+        ip.storeBytes(of: new.bigEndian, toByteOffset: 8, as: UInt16.self)
+        let hc = UInt16(bigEndian: ip.loadUnaligned(fromByteOffset: 10, as: UInt16.self))
+        let sum = UInt64(~hc) + UInt64(~old) + UInt64(new)
+        ip.storeBytes(of: (~fold(sum)).bigEndian, toByteOffset: 10, as: UInt16.self)
+    }
+
     /// Recomputes an IPv4 header checksum in place.
     @inlinable
     public static func fixIPv4Header(_ ip: UnsafeMutableRawPointer, headerLength: Int) {

@@ -77,4 +77,6 @@ public struct FrameMeta: Sendable {
     public static let tagged: UInt16 = 2
     /// That outer tag is an 802.1ad service tag (QinQ).
     public static let serviceTagged: UInt16 = 4
+    /// A router forwarded or made this frame: it may leave through the port it came in on.
+    public static let routed: UInt16 = 8
 }

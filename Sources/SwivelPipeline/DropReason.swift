@@ -23,6 +23,18 @@ public enum DropReason: UInt8, CaseIterable, Sendable {
     case dhcpServerGuard    // a DHCP (or DHCPv6) server message from a workload port
     case raGuard            // an IPv6 router advertisement from a workload port
     case ndSpoof            // an IPv6 neighbour advertisement for an address the port does not own
+    case ipBadHeader        // routed IPv4 with a wrong version or a header length under 20
+    case ipBadLength        // routed IPv4 whose header or total length runs past the frame
+    case ipBadChecksum      // routed IPv4 with a wrong header checksum
+    case ttlExceeded        // routed IPv4 with TTL 1 or 0 (ICMP time exceeded sent)
+    case noRoute            // no route to the destination (ICMP net unreachable sent)
+    case hostUnreachable    // the next hop never answered ARP (ICMP host unreachable sent)
+    case fragmentationNeeded // DF set and longer than the egress MTU (ICMP fragmentation needed sent)
+    case fragmentationUnsupported // longer than the egress MTU without DF: the router does not fragment
+    case arpQueueFull       // already 3 packets waiting for this next hop's ARP (or the table is full)
+    case routerLocal        // addressed to a router address, and not an echo request
+    case ipv6Unsupported    // IPv6 sent to a router (IPv6 routing is not implemented yet)
+    case l3Unsupported      // neither IPv4, ARP nor IPv6, sent to a router
 
     public var name: String {
         switch self {
@@ -49,6 +61,18 @@ public enum DropReason: UInt8, CaseIterable, Sendable {
         case .dhcpServerGuard: "dhcp-server-guard"
         case .raGuard: "ra-guard"
         case .ndSpoof: "nd-spoof"
+        case .ipBadHeader: "ip-bad-header"
+        case .ipBadLength: "ip-bad-length"
+        case .ipBadChecksum: "ip-bad-checksum"
+        case .ttlExceeded: "ttl-exceeded"
+        case .noRoute: "no-route"
+        case .hostUnreachable: "host-unreachable"
+        case .fragmentationNeeded: "fragmentation-needed"
+        case .fragmentationUnsupported: "fragmentation-unsupported"
+        case .arpQueueFull: "arp-queue-full"
+        case .routerLocal: "router-local"
+        case .ipv6Unsupported: "ipv6-unsupported"
+        case .l3Unsupported: "l3-unsupported"
         }
     }
 }

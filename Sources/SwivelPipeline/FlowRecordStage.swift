@@ -10,7 +10,7 @@ public enum FlowRecordStage {
             let m = pool.meta[Int(batch[i])]
             // Frames that failed to parse have no flow; their drop is counted on the port.
             let d = decisions[i]
-            if d.action == .drop && (d.reason == DropReason.runt.rawValue || d.reason == DropReason.truncatedTag.rawValue) {
+            if d.action == .consumed || d.action == .drop && (d.reason == DropReason.runt.rawValue || d.reason == DropReason.truncatedTag.rawValue) {
                 continue
             }
             let key = FlowKey(inPort: m.inPort, network: m.network, source: m.source, destination: m.destination)

@@ -17,7 +17,9 @@ public struct FlowKey: TableKey, Hashable, Sendable {
 
 /// What the pipeline decided for a packet.
 public struct Decision: Equatable, Sendable {
-    public enum Action: UInt8, Sendable { case drop = 0, output = 1, flood = 2 }
+    /// `route`: for the l3 stage (port = the router interface the frame was addressed to).
+    /// `consumed`: a stage took the frame (waiting for ARP, or freed): output leaves it alone.
+    public enum Action: UInt8, Sendable { case drop = 0, output = 1, flood = 2, route = 3, consumed = 4 }
     public var action: Action
     public var reason: UInt8   // DropReason raw value when action == .drop
     public var port: UInt16    // egress port when action == .output

@@ -1,7 +1,8 @@
 import SwivelPacket
 
 /// l2: learns source MAC -> ingress port and decides where each frame goes within its network.
-/// Decides: output (known unicast), flood (broadcast, multicast, unknown unicast),
+/// Decides: route (to a router interface's MAC: the l3 stage takes it), output (known unicast),
+/// flood (broadcast, multicast, unknown unicast),
 /// drop (link-local, hairpin: destination learned on the ingress port, storm-control: the ingress port
 /// flooded more than its limit).
 /// Reads meta: inPort, network, source, destination. Table: FDB (owned, single writer).
@@ -17,7 +18,7 @@ public struct L2Stage {
     public init(fdb: FDB) { self.fdb = fdb }
 
     @inlinable
-    public mutating func process(_ batch: borrowing PacketBatch, pool: FramePool,
+    public mutating func process(_ batch: borrowing PacketBatch, pool: FramePool, routing: Routing,
                                  decisions: UnsafeMutablePointer<Decision>, now: UInt64, trace: TraceBuffer,
                                  dryRun: Bool = false) {
         for i in 0..<batch.count where decisions[i].action != .drop {
@@ -30,6 +31,9 @@ public struct L2Stage {
             var lookup = TraceRecord.Lookup.multicast
             if dst.isMulticast {
                 decisions[i] = dst.isLinkLocal ? .drop(.linkLocal) : .flood
+            } else if routing.hasInterfaces(network: network), let itf = routing.interface(network: network, mac: dst) {
+                decisions[i] = Decision(action: .route, port: UInt16(itf))
+                lookup = .router
             } else if let port = fdb.lookup(network: network, mac: dst, now: now) {
                 decisions[i] = port == inPort ? .drop(.hairpin) : .output(port)
                 lookup = .hit
@@ -43,7 +47,8 @@ public struct L2Stage {
             if m.pointee.flags & FrameMeta.traced != 0 {
                 let d = decisions[i]
                 trace.append(TraceRecord(packet: m.pointee.traceID, stage: StageID.l2,
-                                         verdict: d.action == .drop ? .drop : d.action == .flood ? .flood : .output,
+                                         verdict: d.action == .drop ? .drop : d.action == .flood ? .flood
+                                            : d.action == .route ? .continue : .output,
                                          reason: d.reason, lookup: lookup, port: d.port, network: network,
                                          source: m.pointee.source, destination: dst))
             }

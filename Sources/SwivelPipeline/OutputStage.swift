@@ -36,13 +36,19 @@ public struct OutputStage {
                 }
                 if !dryRun { counters.countDrop(Int(pool.meta[Int(f)].inPort), DropReason(rawValue: d.reason)!) }
                 pool.free(f)
+            case .consumed:
+                continue   // a stage owns the frame now (or freed it)
+            case .route:
+                // Only a dry run can leave a routed frame here (the l3 stage decides every one it sees).
+                pool.free(f)
             case .output:
                 deliver(f, to: Int(d.port), pool: pool, topology: topology, states: states, queues: queues, counters: counters)
             case .flood:
                 let m = pool.meta[Int(f)]
                 let members = topology.portsOfNetwork[Int(m.network)]
                 var last = -1
-                for p in members where Int(p) != Int(m.inPort) && states.isUp[Int(p)] {
+                let exclude = m.flags & FrameMeta.routed != 0 ? -1 : Int(m.inPort)
+                for p in members where Int(p) != exclude && states.isUp[Int(p)] {
                     if last >= 0 {
                         if let copy = pool.clone(f) {
                             deliver(copy, to: last, pool: pool, topology: topology, states: states, queues: queues, counters: counters)

@@ -2,7 +2,11 @@ import SwivelPacket
 
 /// The whole forwarding pipeline, wired in one place:
 ///
-///     parse -> vlan (network, pop tag) -> port-security -> l2 (learn, lookup) -> flow-record -> output (push tag, queue, flood, drop)
+///     parse -> vlan (network, pop tag) -> port-security -> l2 (learn, lookup) -> l3 (route, ARP, ICMP)
+///           -> flow-record -> output (push tag, queue, flood, drop)
+///
+/// Frames the l3 stage makes or releases (ARP, ICMP, packets that waited for ARP) go through output
+/// after the batch.
 ///
 /// A stage takes the batch and writes one `Decision` per slot; later stages skip decided drops.
 /// Adding a stage (VLAN classification, ACL, L3) means adding a call here between the ones it sits between.
@@ -13,6 +17,9 @@ public struct Pipeline {
     public let queues: TxQueues
     public private(set) var topology: Topology
     public var l2: L2Stage
+    public var l3 = L3Stage()
+    /// Routers' interfaces and tables (immutable; replaced with `adopt(routing:)`).
+    public private(set) var routing: Routing = .empty
     public var flows: FlowTable
     /// Records of traced frames (FrameMeta.traced), written by every stage.
     public let trace: TraceBuffer
@@ -30,7 +37,7 @@ public struct Pipeline {
     }
 
     /// The stages in the order `process` runs them, for counters and traces.
-    public static let stageNames = ["parse", "vlan", "port-security", "l2", "flow-record", "output"]
+    public static let stageNames = ["parse", "vlan", "port-security", "l2", "l3", "flow-record", "output"]
 
     public init(pool: FramePool, topology: Topology, batchCapacity: Int = 64, fdb: FDB = FDB(),
                 flows: FlowTable = FlowTable(), queueCapacity: Int = 512) {
@@ -60,10 +67,19 @@ public struct Pipeline {
         ParseStage.process(batch, pool: pool, decisions: decisions, trace: trace)
         VlanStage.process(batch, pool: pool, topology: topology, decisions: decisions, trace: trace)
         PortSecurityStage.process(batch, pool: pool, topology: topology, decisions: decisions, trace: trace)
-        l2.process(batch, pool: pool, decisions: decisions, now: now, trace: trace)
+        l2.process(batch, pool: pool, routing: routing, decisions: decisions, now: now, trace: trace)
+        l3.process(batch, pool: pool, routing: routing, fdb: &l2.fdb, decisions: decisions, counters: counters, now: now, trace: trace)
         FlowRecordStage.process(batch, pool: pool, flows: &flows, decisions: decisions, now: now, trace: trace)
         output.process(&batch, pool: pool, topology: topology, states: states, queues: queues,
                        counters: counters, decisions: decisions)
+        if l3.generated.count > 0 { sendGenerated() }
+    }
+
+    @inlinable
+    mutating func sendGenerated() {
+        let generatedDecisions = l3.generatedDecisions
+        output.process(&l3.generated, pool: pool, topology: topology, states: states, queues: queues,
+                       counters: counters, decisions: generatedDecisions)
     }
 
     /// Runs one frame through the same stages without effects (no learning, no flow record, nothing
@@ -78,7 +94,9 @@ public struct Pipeline {
         ParseStage.process(one, pool: pool, decisions: decisions, trace: trace)
         VlanStage.process(one, pool: pool, topology: topology, decisions: decisions, trace: trace)
         PortSecurityStage.process(one, pool: pool, topology: topology, decisions: decisions, trace: trace)
-        l2.process(one, pool: pool, decisions: decisions, now: now, trace: trace, dryRun: true)
+        l2.process(one, pool: pool, routing: routing, decisions: decisions, now: now, trace: trace, dryRun: true)
+        l3.process(one, pool: pool, routing: routing, fdb: &l2.fdb, decisions: decisions, counters: counters, now: now,
+                   trace: trace, dryRun: true)
         output.process(&one, pool: pool, topology: topology, states: states, queues: queues,
                        counters: counters, decisions: decisions, dryRun: true)
         return trace.take()
@@ -95,9 +113,20 @@ public struct Pipeline {
         l2.invalidateCache()
     }
 
-    /// Periodic housekeeping (once a second): ages the FDB and the flow table.
+    /// Adopts new routers and routes between batches. Neighbour entries are forgotten (interfaces may
+    /// have been renumbered); they are learned again within one ARP exchange.
+    public mutating func adopt(routing newRouting: Routing) {
+        routing = newRouting
+        l3.flushNeighbors(pool: pool)
+    }
+
+    /// Periodic housekeeping (once a second): ages the FDB, the flow table and the neighbours; retries
+    /// ARP (what that sends goes out now).
     public mutating func tick(now: UInt64) {
         l2.fdb.sweep(now: now)
         flows.sweep(now: now)
+        counters.now = now
+        l3.tick(now: now, pool: pool, routing: routing, counters: counters)
+        if l3.generated.count > 0 { sendGenerated() }
     }
 }

@@ -5,7 +5,7 @@ import SwivelPacket
 public struct TraceRecord: Sendable, Equatable {
     public enum Verdict: UInt8, Sendable { case `continue` = 0, output = 1, flood = 2, drop = 3 }
     /// FDB outcome in the l2 stage.
-    public enum Lookup: UInt8, Sendable { case none = 0, hit = 1, miss = 2, multicast = 3 }
+    public enum Lookup: UInt8, Sendable { case none = 0, hit = 1, miss = 2, multicast = 3, router = 4 }
     public var packet: UInt16        // FrameMeta.traceID: groups the records of one packet and its copies
     public var stage: UInt8          // index into Pipeline.stageNames
     public var verdict: Verdict
@@ -34,8 +34,9 @@ public enum StageID {
     public static let vlan: UInt8 = 1
     public static let portSecurity: UInt8 = 2
     public static let l2: UInt8 = 3
-    public static let flowRecord: UInt8 = 4
-    public static let output: UInt8 = 5
+    public static let l3: UInt8 = 4
+    public static let flowRecord: UInt8 = 5
+    public static let output: UInt8 = 6
 }
 
 /// A bounded buffer of trace records, filled by the stages and emptied by the datapath between batches.

@@ -4,6 +4,7 @@ import Synchronization
 import SwivelPacket
 import SwivelPipeline
 import SwivelPorts
+import SwivelControl
 
 /// Everything one datapath thread owns: the frame pool, the pipeline and its tables, the ring and the
 /// ports. Confined to that thread once `run()` starts; the control plane reaches it only through the
@@ -19,6 +20,10 @@ public final class Datapath {
     var activePorts: [any Port] = []
     /// Network names by id, for the control plane's documents.
     public var networkNames: [UInt16: String] = [:]
+    /// Static routes added at run time (`swivelctl route add`), by router.
+    public var addedRoutes: [String: [RouteSpec]] = [:]
+    /// Config-file static routes removed at run time ("ROUTER PREFIX").
+    public var removedConfigRoutes: Set<String> = []
     let batchSize: Int
     var batch: PacketBatch
     let running = Atomic<Bool>(true)
@@ -104,7 +109,10 @@ public final class Datapath {
                 flushQueues(onlyIfAbove: pipeline.queues.capacity - batchSize)
             }
             flushQueues(onlyIfAbove: 0)
-            if now &- lastTick >= 1_000_000_000 { tick(now: now) }
+            if now &- lastTick >= 1_000_000_000 {
+                tick(now: now)
+                flushQueues(onlyIfAbove: 0)   // what housekeeping sent (ARP retries, ICMP) leaves now
+            }
             ring.submit(waitNanos: busy ? 0 : max(1, 1_000_000_000 - min(1_000_000_000, clock.nowNanos &- lastTick)))
             ring.drainCompletions { c in handle(c) }
         }

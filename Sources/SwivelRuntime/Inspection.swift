@@ -127,8 +127,13 @@ extension Datapath {
         var drop: String?
         var flooded = false
         func reason(_ r: UInt8) -> String { DropReason(rawValue: r)?.name ?? "reason \(r)" }
+        var notedFlowRecord = false
         for r in p.records {
             let stage = Pipeline.stageNames.indices.contains(Int(r.stage)) ? Pipeline.stageNames[Int(r.stage)] : "stage \(r.stage)"
+            if traceOnly && !notedFlowRecord && r.stage >= StageID.flowRecord && p.records.contains(where: { $0.stage == StageID.l2 }) {
+                steps.append(.init(stage: Pipeline.stageNames[Int(StageID.flowRecord)], detail: "(trace only: no flow recorded)"))
+                notedFlowRecord = true
+            }
             switch r.stage {
             case StageID.parse:
                 steps.append(.init(stage: stage, detail: r.verdict == .drop ? "drop: \(reason(r.reason))"
@@ -152,12 +157,28 @@ extension Datapath {
                 case .miss: lookup = "fdb miss: \(r.destination) unknown"
                 case .multicast: lookup = r.destination.isBroadcast ? "broadcast" : "multicast \(r.destination)"
                 case .none: lookup = "no lookup"
+                case .router: lookup = "\(r.destination) is a router interface"
                 }
-                let decision = r.verdict == .drop ? "drop: \(reason(r.reason))" : r.verdict == .flood ? "flood" : "output to \(portName(r.port))"
+                let decision = r.verdict == .drop ? "drop: \(reason(r.reason))" : r.verdict == .flood ? "flood"
+                    : r.lookup == .router ? "route" : "output to \(portName(r.port))"
                 flooded = r.verdict == .flood
                 let learn = traceOnly ? "(trace only: nothing learned)" : "learn \(r.source) on \(portName(p.inPort))"
                 steps.append(.init(stage: stage, detail: "network \(network); \(learn); \(lookup) -> \(decision)"))
-                if traceOnly { steps.append(.init(stage: Pipeline.stageNames[Int(StageID.flowRecord)], detail: "(trace only: no flow recorded)")) }
+            case StageID.l3:
+                let routing = pipeline.routing
+                let router = Int(r.count) < routing.interfaces.count
+                    ? routing.routerNames[Int(routing.interfaces[Int(r.count)].router)] : "routers"
+                let network = networkNames[r.network] ?? "#\(r.network)"
+                let detail: String
+                switch r.verdict {
+                case .drop: detail = "\(router): drop: \(reason(r.reason))"; drop = reason(r.reason)
+                case .output: detail = "\(router): routed into network \(network) -> output to \(portName(r.port))"
+                case .flood: detail = r.count == UInt32.max ? "ARP seen by the routers of network \(network)"
+                    : "\(router): routed into network \(network) -> next hop's MAC not in the FDB: flood"
+                case .continue: detail = "\(router): ARP handled, or waiting for the next hop's ARP reply"
+                }
+                flooded = r.verdict == .flood
+                steps.append(.init(stage: stage, detail: detail))
             case StageID.flowRecord:
                 steps.append(.init(stage: stage, detail: "flow now has \(r.count) packets"))
             default:

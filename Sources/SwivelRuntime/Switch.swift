@@ -22,6 +22,9 @@ public final class SwitchRuntime: Sendable {
     nonisolated(unsafe) let datapath: Datapath
     let logger: Logger
     let startedAt: UInt64
+    /// The model the switch was built from, for rebuilding the routing snapshot when routes change.
+    let config: NetworkConfig
+    let networkIDs: [String: UInt16]
 
     /// Opens every port. Ports owned by `cli` must open now (a typo must not start a useless switch);
     /// configured ports whose device is missing start `down (no device)` and bind when it appears.
@@ -41,6 +44,11 @@ public final class SwitchRuntime: Sendable {
         }
         let dp = try Datapath(maxPorts: options.maxPorts, batchSize: options.batchSize, fdb: fdb, logger: logger)
         for (name, id) in networkIDs { dp.networkNames[id] = name }
+        let routing = RoutingBuilder.build(config, networkIDs: networkIDs)
+        dp.pipeline.adopt(routing: routing)
+        for itf in routing.interfaces {
+            logger.info("router \(routing.routerNames[Int(itf.router)]): \(IPv4Address.format(itf.address))/\(itf.prefixLength) on network \(dp.networkNames[itf.network] ?? "?") (mac \(itf.mac), mtu \(itf.mtu))")
+        }
         let vlanOf = Dictionary(uniqueKeysWithValues: config.networks.compactMap { n in n.vlan.map { (n.name, UInt16($0)) } })
         var opened: [any SwivelPorts.Port] = []
         do {
@@ -94,6 +102,8 @@ public final class SwitchRuntime: Sendable {
         datapath = dp
         mailbox = dp.mailbox
         startedAt = dp.clock.nowNanos
+        self.config = config
+        self.networkIDs = networkIDs
     }
 
     /// Starts the datapath thread.
@@ -253,6 +263,8 @@ public final class SwitchRuntime: Sendable {
                 case .output: action = "output:\(portName(r.decision.port))"
                 case .flood: action = "flood"
                 case .drop: action = "drop:\(DropReason(rawValue: r.decision.reason)?.name ?? "?")"
+                case .route: action = "route"
+                case .consumed: action = "consumed"
                 }
                 return FlowDoc(inPort: portName(key.inPort), network: dp.networkNames[key.network] ?? "#\(key.network)",
                                ethSrc: key.source.description, ethDst: key.destination.description, actions: action,

@@ -23,8 +23,11 @@ struct Swiveld: AsyncParsableCommand {
     @Option(name: .customLong("port"), help: "A port: KIND:DEVICE[,network=N | ,trunk=A+B[,native=N]][,mac=M[,ips=IP+IP]][,name=P], KIND is afpacket or tap.")
     var ports: [String] = []
 
-    @Option(name: .customLong("network"), help: "A network: NAME[,vlan=N][,mtu=N].")
+    @Option(name: .customLong("network"), help: "A network: NAME[,vlan=N][,mtu=N][,subnet=CIDR[,gateway=IP]].")
     var networks: [String] = []
+
+    @Option(name: .customLong("router"), help: "A router: NAME,networks=A+B[,route=PREFIX@VIA].")
+    var routers: [String] = []
 
     @Option(help: "YAML config file in the Swivel network model (Docs/config.md).")
     var config: String?
@@ -104,6 +107,7 @@ struct Swiveld: AsyncParsableCommand {
             model = try ConfigLoader.parse(text, file: config)
         }
         for n in networks { model.networks.append(try Shorthand.network(n)) }
+        for r in routers { model.routers.append(try Shorthand.router(r)) }
         for p in ports { model.ports.append(try Shorthand.port(p)) }
         let errors = Validator.validate(model, file: config ?? "command line")
         if !errors.isEmpty { throw ConfigErrors(errors) }
