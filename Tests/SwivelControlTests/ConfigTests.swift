@@ -75,6 +75,14 @@ import Testing
         Broken(yaml: "ports:\n  - name: p\n    kind: tap\n    device: t1\n    addresses:\n      - mac: 02:00:00:00:00:01\n        ips: [10.0.0.1, 10.0.0.300, fe80::1]\n      - {ips: [10.0.0.2]}\n",
                expected: ["f.yaml:7:25: ports[0].addresses[0].ips[1]: '10.0.0.300' is not an IPv4 or IPv6 address",
                           "f.yaml:8:9: ports[0].addresses[1]: missing required key 'mac'"]),
+        Broken(yaml: "networks:\n  - {name: a, subnets: [{cidr: 10.1.0.0/24, gateway: 10.2.0.1}, {cidr: 10.1.0.128/25}]}\n  - {name: b}\nrouters:\n  - {name: r, networks: [a, b, c], routes: [{to: 10.9.0.0/16, via: 10.7.0.1}]}\n",
+               expected: ["f.yaml:2:25: networks.a.subnets[0].gateway: gateway 10.2.0.1 is not in 10.1.0.0/24",
+                          "f.yaml:2:65: networks.a.subnets[1]: 10.1.0.128/25 overlaps 10.1.0.0/24 of the same network",
+                          "f.yaml:5:5: routers.r.networks.b: network 'b' has no subnets: a router attaches to a subnet",
+                          "f.yaml:5:5: routers.r.networks.c: unknown network 'c'",
+                          "f.yaml:5:45: routers.r.routes[0].via: next hop 10.7.0.1 is not on any subnet router 'r' is attached to"]),
+        Broken(yaml: "routers:\n  - {name: r, networks: [a], routes: [{to: 10.9.0.0/33, via: 10.1.0.5}]}\n",
+               expected: ["f.yaml:2:44: routers[0].routes[0].to: '10.9.0.0/33' is not an IPv4 prefix (a.b.c.d/len)"]),
     ]
 
     @Test func trunksNativeAndAddresses() throws {
@@ -97,6 +105,31 @@ import Testing
         #expect(Validator.validate(c, file: "f").isEmpty)
     }
 
+    @Test func subnetsRoutersAndRoutes() throws {
+        let c = try ConfigLoader.parse("""
+            networks:
+              - name: blue
+                subnets: [{cidr: 10.1.0.0/24, gateway: 10.1.0.1}]
+              - name: red
+                subnets: [{cidr: 10.2.0.0/24, gateway: 10.2.0.1}]
+            routers:
+              - name: edge
+                networks:
+                  - blue
+                  - {network: red, address: 10.2.0.254, mac: 02:5e:00:00:00:02}
+                routes:
+                  - {to: 0.0.0.0/0, via: 10.1.0.250}
+            """, file: "f")
+        #expect(c.networks[0].subnets == [SubnetSpec(cidr: "10.1.0.0/24", gateway: "10.1.0.1")])
+        #expect(c.routers == [RouterSpec(name: "edge", networks: [RouterAttachment(network: "blue"),
+                                                                RouterAttachment(network: "red", address: "10.2.0.254", mac: "02:5e:00:00:00:02")],
+                                         routes: [RouteSpec(to: "0.0.0.0/0", via: "10.1.0.250")])])
+        let r = try Shorthand.router("edge,networks=blue+red,route=0.0.0.0/0@10.1.0.250")
+        #expect(r.networks.map(\.network) == ["blue", "red"] && r.routes == [RouteSpec(to: "0.0.0.0/0", via: "10.1.0.250")])
+        let n = try Shorthand.network("blue,subnet=10.1.0.0/24,gateway=10.1.0.1")
+        #expect(n.subnets == [SubnetSpec(cidr: "10.1.0.0/24", gateway: "10.1.0.1")])
+    }
+
     @Test func trunkShorthand() throws {
         let p = try Shorthand.port("afpacket:eth1,trunk=blue+red,native=mgmt")
         #expect(p.trunk == ["blue", "red"] && p.native == "mgmt" && p.network == nil)
@@ -115,7 +148,7 @@ import Testing
     }
 
     @Test func reportsAllErrorsAtOnce() {
-        let yaml = "ports:\n  - {name: a, kind: nope, device: v1}\n  - {name: b, kind: tap}\nrouters: []\n"
+        let yaml = "ports:\n  - {name: a, kind: nope, device: v1}\n  - {name: b, kind: tap}\nsecurity_groups: []\n"
         #expect(throws: ConfigErrors.self) { try ConfigLoader.parse(yaml, file: "f") }
         do { _ = try ConfigLoader.parse(yaml, file: "f") } catch { #expect(error.errors.count == 3) }
     }
