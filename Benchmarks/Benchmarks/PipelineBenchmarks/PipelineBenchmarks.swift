@@ -163,6 +163,76 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
+    // Routed: port 0 in 10.1.0.0/24 (network 0), port 1 in 10.2.0.0/24 (network 1), one router between,
+    // B's MAC resolved before measuring. Every frame is validated, looked up, TTL-decremented, rewritten.
+    let routerBlue = MACAddress(2, 0x5e, 0, 0, 0, 1), routerRed = MACAddress(2, 0x5e, 0, 0, 0, 2)
+    let routed = Bench(frames: [PacketBuilder.ethernet(destination: routerBlue, source: a, etherType: EtherType.ipv4,
+                                                       payload: PacketBuilder.udp(source: 0x0A01_000A, destination: 0x0A02_000B,
+                                                                                  sourcePort: 4000, destinationPort: 5000,
+                                                                                  payload: Array(repeating: 1, count: 18)))],
+                       membership: [0: .access(0), 1: .access(1), 2: .access(0), 3: .access(1)])
+    routed.pipeline.adopt(routing: Routing(
+        routerNames: ["edge"],
+        interfaces: [RouterInterface(router: 0, network: 0, address: 0x0A01_0001, prefixLength: 24, mac: routerBlue),
+                     RouterInterface(router: 0, network: 1, address: 0x0A02_0001, prefixLength: 24, mac: routerRed)],
+        routes: [[RouteEntry(prefix: 0x0A01_0000, length: 24, nextHop: NextHop(interface: 0, gateway: 0), source: .connected),
+                  RouteEntry(prefix: 0x0A02_0000, length: 24, nextHop: NextHop(interface: 1, gateway: 0), source: .connected)]]))
+    routed.run([(0, routed.frames[0])])   // queued; the router asks for B
+    routed.run([(1, PacketBuilder.arp(operation: 2, source: b, destination: routerRed, senderIP: 0x0A02_000B,
+                                      targetMAC: routerRed, targetIP: 0x0A02_0001))])
+    precondition(routed.pipeline.l3.neighbors.stats.resolved == 1)
+    Benchmark("Pipeline.routed-ipv4-udp.batch-64") { benchmark in
+        for _ in benchmark.scaledIterations {
+            routed.fillBatch()
+            routed.step()
+        }
+    }
+
+    // LPM lookups at 10, 1 000, 100 000 and 1 000 000 prefixes with an Internet-like mix of lengths
+    // (mostly /24, then /22, /23, /21, /20, /16, a few short and a few longer than /24). Addresses: half
+    // inside installed prefixes, half anywhere; each iteration looks up 1024 of them.
+    for count in [10, 1_000, 100_000, 1_000_000] {
+        var seed: UInt64 = 0x5EED_0000 &+ UInt64(count)
+        func next() -> UInt64 {   // splitmix64: reproducible without Foundation
+            seed &+= 0x9E37_79B9_7F4A_7C15
+            var z = seed
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        let mix: [(length: Int, weight: Int)] = [(8, 1), (12, 1), (16, 2), (17, 1), (18, 2), (19, 3), (20, 4), (21, 5),
+                                                 (22, 10), (23, 9), (24, 58), (25, 1), (26, 1), (28, 1), (32, 1)]
+        let totalWeight = mix.reduce(0) { $0 + $1.weight }
+        var routes: [LPMTable.Route] = []
+        routes.reserveCapacity(count)
+        for i in 0..<count {
+            var pick = Int(next() % UInt64(totalWeight))
+            var length = 24
+            for m in mix { if pick < m.weight { length = m.length; break }; pick -= m.weight }
+            routes.append(.init(prefix: UInt32(truncatingIfNeeded: next()), length: length, value: UInt32(i % 1024)))
+        }
+        let table = LPMTable(routes: routes)
+        let addresses = (0..<65_536).map { i -> UInt32 in
+            let r = UInt32(truncatingIfNeeded: next())
+            guard i % 2 == 0 else { return r }
+            let route = routes[Int(next() % UInt64(routes.count))]
+            return route.prefix | (route.length == 32 ? 0 : r & (UInt32.max >> route.length))
+        }
+        nonisolated(unsafe) var cursor = 0
+        Benchmark("LPM.1024-lookups.prefixes-\(count)") { benchmark in
+            var c = cursor
+            for _ in benchmark.scaledIterations {
+                var found: UInt32 = 0
+                for _ in 0..<1024 {
+                    found &+= table.lookup(addresses[c]) ?? 0
+                    c = (c + 1) & 0xFFFF
+                }
+                blackHole(found)
+            }
+            cursor = c
+        }
+    }
+
     let parsePool = FramePool(smallCount: 128, largeCount: 1)
     var parseBatch = PacketBatch(capacity: 64)
     for _ in 0..<64 {
