@@ -65,6 +65,13 @@ struct RoutingTests {
         #expect(try run(lab, 1, "ping -c 2 -i 0.2 -W 2 10.9.0.1").status == 0, "via the static route")
         let routes = try lab.ctl("route show")
         #expect(routes.contains("10.9.0.0/16") && routes.contains("10.2.0.254") && routes.contains("static"), "\(routes)")
+        // Routes change at run time: removed, 10.9.0.1 is unrouted; added back, it is reachable again.
+        _ = try lab.ctl("route del --router edge --to 10.9.0.0/16")
+        #expect(try run(lab, 1, "ping -c 1 -W 2 10.9.0.1").out.contains("Destination Net Unreachable"))
+        _ = try lab.ctl("route add --router edge --to 10.9.0.0/16 --via 10.2.0.254")
+        #expect(try run(lab, 1, "ping -c 2 -i 0.2 -W 2 10.9.0.1").status == 0, "the route is back")
+        let refused = try Shell.run("\(Binaries.swivelctl) route add --router edge --to 10.8.0.0/16 --via 10.5.0.1 --socket \(lab.socket)", check: false)
+        #expect(refused.status != 0 && refused.err.contains("not on any subnet"), "\(refused.err)")
         // The next hop gets a new MAC and announces it: traffic follows at once.
         let newMAC = "02:99:00:00:00:54"
         try Shell.run("ip -n \(lab.ns(3)) link set eth0 address \(newMAC)")
@@ -89,7 +96,7 @@ struct RoutingTests {
         }
         let drops = try #require(try port("p1", in: lab)["drops"] as? [String: Int])
         #expect(drops["ip-bad-checksum"] == 1 && drops["ip-bad-header"] == 1 && drops["ip-bad-length"] == 1, "\(drops)")
-        #expect(drops["ttl-exceeded"] == 1 && drops["no-route"] == 1 && drops["fragmentation-needed"] == 1 && drops["host-unreachable"] == 1)
+        #expect(drops["ttl-exceeded"] == 1 && drops["no-route"] == 2 && drops["fragmentation-needed"] == 1 && drops["host-unreachable"] == 1)
         capture.waitUntilExit()
         let seen = try String(contentsOf: captured, encoding: .utf8)
         #expect(seen.contains("0 packets captured"), "nothing malformed reached red: \(seen)")
