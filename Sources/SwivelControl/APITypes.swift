@@ -16,6 +16,10 @@ public struct PortStateDoc: Codable, Equatable, Sendable {
     public var addresses: [PortAddress]?
     public var state: String
     public var mtu: Int
+    /// "on" (frames leave with their offload metadata) or "off" (completed and segmented first).
+    public var offloads: String = "on"
+    /// What the output stage did with offloaded frames bound for this port.
+    public var offloadCounters: OffloadCountersDoc = OffloadCountersDoc()
     public var rxPackets: UInt64
     public var rxBytes: UInt64
     public var txPackets: UInt64
@@ -33,9 +37,25 @@ public struct PortStateDoc: Codable, Equatable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, id, kind, device, network, mode, vlans, native, addresses, state, mtu, drops
+        case name, id, kind, device, network, mode, vlans, native, addresses, state, mtu, drops, offloads
+        case offloadCounters = "offload_counters"
         case rxPackets = "rx_packets", rxBytes = "rx_bytes", txPackets = "tx_packets", txBytes = "tx_bytes"
         case kernelDrops = "kernel_drops"
+    }
+}
+
+public struct OffloadCountersDoc: Codable, Equatable, Sendable {
+    public var segmented: UInt64 = 0
+    public var segments: UInt64 = 0
+    public var checksumsCompleted: UInt64 = 0
+    public var passedThrough: UInt64 = 0
+    public init(segmented: UInt64 = 0, segments: UInt64 = 0, checksumsCompleted: UInt64 = 0, passedThrough: UInt64 = 0) {
+        self.segmented = segmented; self.segments = segments; self.checksumsCompleted = checksumsCompleted
+        self.passedThrough = passedThrough
+    }
+    enum CodingKeys: String, CodingKey {
+        case segmented, segments
+        case checksumsCompleted = "checksums_completed", passedThrough = "passed_through"
     }
 }
 

@@ -196,10 +196,10 @@ struct Reader {
     mutating func port(_ node: Node, _ path: String) -> PortSpec? {
         guard let fields = mapping(node, path, allowed: ["name", "kind", "device", "network", "trunk", "native",
                                                          "addresses", "security_groups", "owner", "max_macs",
-                                                         "static_macs", "storm_control_pps"]) else { return nil }
+                                                         "static_macs", "storm_control_pps", "offloads"]) else { return nil }
         var name: String?, kind: PortKind?, device: String?, network: String?, owner: String?
         var maxMacs: Int?, staticMacs: [String]?, stormPPS: Int?
-        var trunk: [String]?, native: String?, addresses: [PortAddress]?
+        var trunk: [String]?, native: String?, addresses: [PortAddress]?, offloads: OffloadSetting?
         for (k, v) in fields {
             switch k {
             case "name": name = string(v, "\(path).name")
@@ -212,6 +212,11 @@ struct Reader {
             case "network": network = string(v, "\(path).network")
             case "trunk": trunk = list(v, "\(path).trunk") { r, n, p in r.string(n, p) }
             case "native": native = string(v, "\(path).native")
+            case "offloads":
+                if let s = string(v, "\(path).offloads") {
+                    offloads = OffloadSetting(rawValue: s)
+                    if offloads == nil { fail(v, "\(path).offloads", "expected auto, on or off, got '\(s)'") }
+                }
             case "addresses": addresses = list(v, "\(path).addresses") { r, n, p in r.portAddress(n, p) }
             case "owner": owner = string(v, "\(path).owner")
             case "max_macs": maxMacs = int(v, "\(path).max_macs", 1...16_777_216)
@@ -236,7 +241,7 @@ struct Reader {
         var spec = PortSpec(name: name, kind: kind, device: device, network: network, owner: owner ?? "config",
                             maxMacs: maxMacs, staticMacs: staticMacs)
         spec.stormControlPPS = stormPPS
-        spec.trunk = trunk; spec.native = native; spec.addresses = addresses
+        spec.trunk = trunk; spec.native = native; spec.addresses = addresses; spec.offloads = offloads
         return spec
     }
 

@@ -84,6 +84,10 @@ public struct IPv4Prefix: Equatable, Sendable, CustomStringConvertible {
     public var description: String { "\(IPv4Address.format(network))/\(length)" }
 }
 
+public enum OffloadSetting: String, Codable, Sendable, CaseIterable {
+    case auto, on, off
+}
+
 public enum PortKind: String, Codable, Sendable, CaseIterable {
     case afpacket, tap
 }
@@ -115,6 +119,9 @@ public struct PortSpec: Codable, Equatable, Sendable {
     /// Storm control: at most this many flooded frames (broadcast, multicast, unknown unicast) per second
     /// from this port.
     public var stormControlPPS: Int?
+    /// `auto` (default) and `on`: frames leave with their offload metadata; `off`: checksums completed and
+    /// super-frames segmented in software before they leave.
+    public var offloads: OffloadSetting?
     public init(name: String, kind: PortKind, device: String, network: String? = nil, owner: String? = nil,
                 maxMacs: Int? = nil, staticMacs: [String]? = nil) {
         self.name = name; self.kind = kind; self.device = device; self.network = network; self.owner = owner
@@ -122,6 +129,7 @@ public struct PortSpec: Codable, Equatable, Sendable {
     }
     enum CodingKeys: String, CodingKey {
         case name, kind, device, network, trunk, native, addresses, owner
+        case offloads
         case maxMacs = "max_macs", staticMacs = "static_macs", stormControlPPS = "storm_control_pps"
     }
     public var isTrunk: Bool { trunk != nil }

@@ -25,6 +25,9 @@ public enum Shorthand {
             case "name": spec.name = kv[1]
             case "trunk": spec.trunk = kv[1].split(separator: "+").map(String.init)
             case "native": spec.native = kv[1]
+            case "offloads":
+                guard let o = OffloadSetting(rawValue: kv[1]) else { throw bad("offloads must be auto, on or off") }
+                spec.offloads = o
             case "mac":
                 guard let mac = MACText.validUnicast(kv[1]) else { throw bad("'\(kv[1])' is not a unicast MAC address") }
                 spec.addresses = [PortAddress(mac: mac, ips: spec.addresses?.first?.ips)]
@@ -32,7 +35,7 @@ public enum Shorthand {
                 let ips = kv[1].split(separator: "+").map(String.init)
                 if let wrong = ips.first(where: { !IPText.isAddress($0) }) { throw bad("'\(wrong)' is not an IPv4 or IPv6 address") }
                 spec.addresses = [PortAddress(mac: spec.addresses?.first?.mac ?? "", ips: ips)]
-            default: throw bad("unknown key '\(kv[0])' (expected name, network, trunk, native, mac or ips)")
+            default: throw bad("unknown key '\(kv[0])' (expected name, network, trunk, native, mac, ips or offloads)")
             }
         }
         if let a = spec.addresses?.first, a.mac.isEmpty { throw bad("ips= needs mac= (the port's MAC address)") }

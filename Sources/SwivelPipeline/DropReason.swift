@@ -80,7 +80,9 @@ public enum DropReason: UInt8, CaseIterable, Sendable {
 /// Per-port counters in one flat block, written only by the datapath thread that owns it.
 /// Readers get copies taken between batches.
 public final class PortCounters {
-    public static let fieldsPerPort = 4 + DropReason.allCases.count
+    /// rx packets, rx bytes, tx packets, tx bytes, the four offload counters, then one per drop reason.
+    public static let fieldsPerPort = 8 + DropReason.allCases.count
+    @usableFromInline static let dropBase = 8
     public let maxPorts: Int
     @usableFromInline let values: UnsafeMutablePointer<UInt64>
     /// When each (port, reason) last dropped a frame, in datapath clock nanoseconds (0: never).
@@ -115,14 +117,14 @@ public final class PortCounters {
         b[2] &+= UInt64(packets); b[3] &+= UInt64(bytes)
     }
     @inlinable @inline(__always) public func countDrop(_ port: Int, _ reason: DropReason, _ n: UInt64 = 1) {
-        values[port * Self.fieldsPerPort + 4 + Int(reason.rawValue)] &+= n
+        values[port * Self.fieldsPerPort + Self.dropBase + Int(reason.rawValue)] &+= n
         lastDrop[port * DropReason.allCases.count + Int(reason.rawValue)] = clock.pointee
     }
 
     /// When `reason` last dropped a frame on `port` (datapath nanoseconds), or nil.
     public func lastDropTime(port: Int, reason: DropReason) -> UInt64? {
         let t = lastDrop[port * DropReason.allCases.count + Int(reason.rawValue)]
-        return values[port * Self.fieldsPerPort + 4 + Int(reason.rawValue)] == 0 ? nil : t
+        return values[port * Self.fieldsPerPort + Self.dropBase + Int(reason.rawValue)] == 0 ? nil : t
     }
 
     public func reset(port: Int) {
@@ -130,8 +132,18 @@ public final class PortCounters {
         (lastDrop + port * DropReason.allCases.count).update(repeating: 0, count: DropReason.allCases.count)
     }
 
+    /// What the output stage did with frames carrying offload metadata (a virtio-net header) for a port:
+    /// super-frames it segmented and the segments that made, partial checksums it completed, and frames it
+    /// passed on as they were (the port takes offloads).
+    public enum OffloadCounter: Int, Sendable { case segmented = 4, segments = 5, checksumsCompleted = 6, passedThrough = 7 }
+
+    @inlinable @inline(__always) public func count(_ port: Int, _ c: OffloadCounter, _ n: UInt64 = 1) {
+        values[port * Self.fieldsPerPort + c.rawValue] &+= n
+    }
+
     public struct Snapshot: Sendable, Equatable {
         public var rxPackets: UInt64, rxBytes: UInt64, txPackets: UInt64, txBytes: UInt64
+        public var segmented: UInt64 = 0, segments: UInt64 = 0, checksumsCompleted: UInt64 = 0, passedThrough: UInt64 = 0
         public var drops: [DropReason: UInt64]   // non-zero reasons only
         public var totalDrops: UInt64 { drops.values.reduce(0, +) }
     }
@@ -139,7 +151,8 @@ public final class PortCounters {
     public func snapshot(port: Int) -> Snapshot {
         let b = values + port * Self.fieldsPerPort
         var drops: [DropReason: UInt64] = [:]
-        for r in DropReason.allCases where b[4 + Int(r.rawValue)] != 0 { drops[r] = b[4 + Int(r.rawValue)] }
-        return Snapshot(rxPackets: b[0], rxBytes: b[1], txPackets: b[2], txBytes: b[3], drops: drops)
+        for r in DropReason.allCases where b[Self.dropBase + Int(r.rawValue)] != 0 { drops[r] = b[Self.dropBase + Int(r.rawValue)] }
+        return Snapshot(rxPackets: b[0], rxBytes: b[1], txPackets: b[2], txBytes: b[3],
+                        segmented: b[4], segments: b[5], checksumsCompleted: b[6], passedThrough: b[7], drops: drops)
     }
 }

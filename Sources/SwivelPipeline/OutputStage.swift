@@ -94,15 +94,18 @@ public struct OutputStage {
             pool.free(f)
             return
         }
-        if !m.pointee.offload.isPlain && !states.acceptsOffload[port] {
-            if m.pointee.offload.isGSO {
+        if !m.pointee.offload.isPlain {
+            if states.acceptsOffload[port] {
+                counters.count(port, .passedThrough)
+            } else if m.pointee.offload.isGSO {
                 segmentAndEnqueue(f, to: port, pool: pool, queues: queues, counters: counters)
                 return
-            }
-            if Offload.completeChecksum(pool.data(f), length: Int(m.pointee.length), offload: &m.pointee.offload) != nil {
+            } else if Offload.completeChecksum(pool.data(f), length: Int(m.pointee.length), offload: &m.pointee.offload) != nil {
                 counters.countDrop(port, .badOffload)
                 pool.free(f)
                 return
+            } else {
+                counters.count(port, .checksumsCompleted)
             }
         }
         if !queues.enqueue(port, f) {
@@ -118,6 +121,10 @@ public struct OutputStage {
         if let failure = Offload.segmentTCP(f, pool: pool, into: &segments) {
             counters.countDrop(port, failure == .poolExhausted ? .poolExhausted
                                : failure == .unsupportedGSO ? .unsupportedGSO : .badOffload)
+        }
+        if segments.count > 0 {
+            counters.count(port, .segmented)
+            counters.count(port, .segments, UInt64(segments.count))
         }
         for j in 0..<segments.count where !queues.enqueue(port, segments[j]) {
             counters.countDrop(port, .txQueueFull)

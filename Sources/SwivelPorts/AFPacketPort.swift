@@ -15,7 +15,9 @@ public final class AFPacketPort: Port {
     public var kind: String { "afpacket" }
     public private(set) var state = "down (no device)"
     public var isUp: Bool { socket != nil && linkRunning }
-    public var acceptsOffload: Bool { true }
+    /// Frames keep their virtio-net header (partial checksums, GSO) on the way out, unless the port's
+    /// `offloads` setting is `off`: then the switch completes checksums and segments first.
+    public var acceptsOffload: Bool = true
     public private(set) var mtu = 1500
     public var hasReceivable: Bool { ready }
 

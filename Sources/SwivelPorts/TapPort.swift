@@ -16,7 +16,9 @@ public final class TapPort: Port {
     public var kind: String { "tap" }
     public private(set) var state = "down (not open)"
     public var isUp: Bool { fd >= 0 }
-    public var acceptsOffload: Bool { true }
+    /// Frames keep their virtio-net header (partial checksums, GSO) on the way out, unless the port's
+    /// `offloads` setting is `off`: then the switch completes checksums and segments first.
+    public var acceptsOffload: Bool = true
     public private(set) var mtu = 1500
     public var hasReceivable: Bool { pendingCount > 0 }
 

@@ -73,6 +73,10 @@ public final class SwitchRuntime: Sendable {
                     }
                     port = p
                 }
+                if spec.offloads == .off {
+                    (port as? AFPacketPort)?.acceptsOffload = false
+                    (port as? TapPort)?.acceptsOffload = false
+                }
                 opened.append(port)
                 var tagged: [UInt16: UInt16] = [:]
                 for n in spec.trunk ?? [] { if let vid = vlanOf[n] { tagged[vid] = networkIDs[n]! } }
@@ -151,6 +155,9 @@ public final class SwitchRuntime: Sendable {
                                        rxPackets: c.rxPackets, rxBytes: c.rxBytes, txPackets: c.txPackets,
                                        txBytes: c.txBytes, drops: drops,
                                        kernelDrops: (p as? AFPacketPort)?.kernelDrops ?? 0)
+                doc.offloads = p.acceptsOffload ? "on" : "off"
+                doc.offloadCounters = OffloadCountersDoc(segmented: c.segmented, segments: c.segments,
+                                                         checksumsCompleted: c.checksumsCompleted, passedThrough: c.passedThrough)
                 if let m = dp.pipeline.topology.membership[Int(p.id)], m.isTrunk {
                     doc.mode = "trunk"
                     doc.vlans = Dictionary(uniqueKeysWithValues: m.tagged.map { (dp.networkNames[$0.value] ?? "#\($0.value)", Int($0.key)) })
