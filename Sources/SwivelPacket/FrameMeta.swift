@@ -59,6 +59,8 @@ public struct FrameMeta: Sendable {
     public var length: UInt32 = 0       // bytes of the Ethernet frame (no FCS, no virtio-net header)
     public var inPort: UInt16 = 0
     public var network: UInt16 = 0
+    /// The network the frame arrived in (`network` changes when a router forwards it).
+    public var ingressNetwork: UInt16 = 0
     public var vlan: UInt16 = 0         // outer VID seen on ingress (0: untagged or priority-tagged)
     public var etherType: UInt16 = 0    // after any VLAN tags
     public var l3Offset: UInt16 = 0     // from the Ethernet header

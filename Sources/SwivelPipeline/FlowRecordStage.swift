@@ -1,7 +1,7 @@
 import SwivelPacket
 
 /// flow-record: notes each packet's decision in the flow table (hit counts, bytes, age).
-/// Decides nothing. Reads meta: inPort, network, source, destination, length.
+/// Decides nothing. Reads meta: inPort, ingressNetwork, source, destination, length.
 public enum FlowRecordStage {
     @inlinable
     public static func process(_ batch: borrowing PacketBatch, pool: FramePool, flows: inout FlowTable,
@@ -13,7 +13,8 @@ public enum FlowRecordStage {
             if d.action == .consumed || d.action == .drop && (d.reason == DropReason.runt.rawValue || d.reason == DropReason.truncatedTag.rawValue) {
                 continue
             }
-            let key = FlowKey(inPort: m.inPort, network: m.network, source: m.source, destination: m.destination)
+            // Keyed as the frame arrived: a routed flow is found under its ingress network and MACs.
+            let key = FlowKey(inPort: m.inPort, network: m.ingressNetwork, source: m.source, destination: m.destination)
             flows.record(key, decision: decisions[i], bytes: Int(m.length), now: now)
             if m.flags & FrameMeta.traced != 0 {
                 let packets = flows.table.find(key).map { UInt32(truncatingIfNeeded: flows.table.value(at: $0).pointee.packets) } ?? 0

@@ -32,6 +32,7 @@ public enum VlanStage {
                 decisions[i] = .drop(reason)
             } else {
                 m.pointee.network = network
+                m.pointee.ingressNetwork = network
                 if flags & FrameMeta.tagged != 0 { popTag(m, data: pool.buffer(batch[i])) }
             }
             if flags & FrameMeta.traced != 0 {
