@@ -9,7 +9,7 @@ import SwivelPipeline
 
     /// Reads every frame of a pcap file through a PcapPort.
     func frames(in path: String) throws -> [[UInt8]] {
-        let pool = FramePool(smallCount: 256, largeCount: 4)
+        let pool = FramePool(smallCount: 256, largeCount: 80)
         let counters = PortCounters(maxPorts: 1)
         let port = try PcapPort(id: 0, name: "reader", input: path, output: nil)
         var batch = PacketBatch(capacity: 64)
