@@ -90,20 +90,20 @@ public final class Routing: Sendable {
     /// The router interface on `network` whose MAC is `mac`: frames to it are routed.
     @inlinable @inline(__always)
     public func interface(network: UInt16, mac: MACAddress) -> Int? {
-        let n = Int(network)
-        guard n + 1 < networkStart.count else { return nil }
-        for i in Int(networkStart[n])..<Int(networkStart[n + 1]) where interfaces[Int(interfaceOrder[i])].mac == mac {
-            return Int(interfaceOrder[i])
-        }
-        return nil
+        firstInterface(on: network) { $0.mac == mac }
     }
 
     /// The router interface on `network` that owns `address` (an ARP request's target).
     @inlinable @inline(__always)
     public func interface(network: UInt16, address: UInt32) -> Int? {
+        firstInterface(on: network) { $0.address == address }
+    }
+
+    @inlinable @inline(__always)
+    func firstInterface(on network: UInt16, where matches: (RouterInterface) -> Bool) -> Int? {
         let n = Int(network)
         guard n + 1 < networkStart.count else { return nil }
-        for i in Int(networkStart[n])..<Int(networkStart[n + 1]) where interfaces[Int(interfaceOrder[i])].address == address {
+        for i in Int(networkStart[n])..<Int(networkStart[n + 1]) where matches(interfaces[Int(interfaceOrder[i])]) {
             return Int(interfaceOrder[i])
         }
         return nil

@@ -140,6 +140,13 @@ final class Lab {
         try Shell.run("\(Binaries.swivelctl) \(args) --socket \(socket)").out
     }
 
+    /// One port's document from `swivelctl port show --json`.
+    func portDoc(_ name: String) throws -> [String: Any] {
+        let ports = try JSONSerialization.jsonObject(with: Data(try ctl("port show --json").utf8)) as? [[String: Any]] ?? []
+        guard let port = ports.first(where: { $0["name"] as? String == name }) else { throw Shell.Failure("no port \(name)") }
+        return port
+    }
+
     func ping(from i: Int, to j: Int, count: Int = 3) throws -> Bool {
         try Shell.run("ip netns exec \(ns(i)) ping -c \(count) -i 0.2 -W 2 \(ip(j))", check: false).status == 0
     }

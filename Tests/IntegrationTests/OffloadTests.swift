@@ -6,13 +6,8 @@ import Testing
 /// does not (`offloads: off`), also across a router and onto a TAP.
 @Suite(.serialized, .enabled(if: getuid() == 0, "needs root for namespaces and veth"))
 struct OffloadTests {
-    func port(_ name: String, in lab: Lab) throws -> [String: Any] {
-        let ports = try JSONSerialization.jsonObject(with: Data(try lab.ctl("port show --json").utf8)) as? [[String: Any]] ?? []
-        return try #require(ports.first { $0["name"] as? String == name })
-    }
-
     func offloadCounters(_ name: String, in lab: Lab) throws -> [String: Int] {
-        try #require(try port(name, in: lab)["offload_counters"] as? [String: Int])
+        try #require(try lab.portDoc(name)["offload_counters"] as? [String: Int])
     }
 
     /// Sends 16 MB from host `from` to `address` in host `to` and checks it arrived intact with no TCP
@@ -39,7 +34,7 @@ struct OffloadTests {
         let off = try offloadCounters(lab.vethPort(2), in: lab)
         #expect((off["segmented"] ?? 0) > 0 && (off["segments"] ?? 0) > (off["segmented"] ?? 0), "software segmentation: \(off)")
         #expect(off["passed_through"] == 0, "nothing offloaded may reach a port with offloads off: \(off)")
-        #expect(try port(lab.vethPort(2), in: lab)["offloads"] as? String == "off")
+        #expect(try lab.portDoc(lab.vethPort(2))["offloads"] as? String == "off")
     }
 
     @Test func superFramesCrossARouterOntoATap() throws {
@@ -62,7 +57,7 @@ struct OffloadTests {
         let tap = try offloadCounters(lab.tapPort(2), in: lab), veth = try offloadCounters(lab.vethPort(1), in: lab)
         #expect((tap["passed_through"] ?? 0) > 0 && (veth["passed_through"] ?? 0) > 0,
                 "routed super-frames went out whole, both ways: tap \(tap), veth \(veth)")
-        let drops = try port(lab.vethPort(1), in: lab)["drops"] as? [String: Int] ?? [:]
+        let drops = try lab.portDoc(lab.vethPort(1))["drops"] as? [String: Int] ?? [:]
         #expect(drops["fragmentation-needed"] == nil && drops["fragmentation-unsupported"] == nil, "\(drops)")
     }
 }

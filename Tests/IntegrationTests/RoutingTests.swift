@@ -20,11 +20,6 @@ struct RoutingTests {
         try Shell.run("ip netns exec \(lab.ns(i)) \(command)", check: false)
     }
 
-    func port(_ name: String, in lab: Lab) throws -> [String: Any] {
-        let ports = try JSONSerialization.jsonObject(with: Data(try lab.ctl("port show --json").utf8)) as? [[String: Any]] ?? []
-        return try #require(ports.first { $0["name"] as? String == name })
-    }
-
     @Test func routesBetweenSubnetsAndAnswersWithICMP() throws {
         let lab = Lab()
         defer { lab.cleanup() }
@@ -92,9 +87,9 @@ struct RoutingTests {
         try waitFor("tcpdump in host 2") { ((try? String(contentsOf: captured, encoding: .utf8)) ?? "").contains("listening") }
         _ = try Shell.run("ip netns exec \(lab.ns(1)) \(Binaries.helpers)/routed.py malformed eth0 \(routerMAC) 10.1.0.10 10.2.0.10")
         try waitFor("the malformed packets to be counted") {
-            ((try port("p1", in: lab)["drops"] as? [String: Int])?["ip-bad-length"] ?? 0) == 1
+            ((try lab.portDoc("p1")["drops"] as? [String: Int])?["ip-bad-length"] ?? 0) == 1
         }
-        let drops = try #require(try port("p1", in: lab)["drops"] as? [String: Int])
+        let drops = try #require(try lab.portDoc("p1")["drops"] as? [String: Int])
         #expect(drops["ip-bad-checksum"] == 1 && drops["ip-bad-header"] == 1 && drops["ip-bad-length"] == 1, "\(drops)")
         #expect(drops["ttl-exceeded"] == 1 && drops["no-route"] == 2 && drops["fragmentation-needed"] == 1 && drops["host-unreachable"] == 1)
         capture.waitUntilExit()
@@ -127,9 +122,9 @@ struct RoutingTests {
             """)
         try lab.startSwitch(["--config", config])
         #expect(try run(lab, 1, "ping -c 3 -i 0.2 -W 2 10.2.0.10").status == 0)
-        let tenant2Before = try port("p4", in: lab)["tx_packets"] as? Int ?? -1
+        let tenant2Before = try lab.portDoc("p4")["tx_packets"] as? Int ?? -1
         #expect(try run(lab, 1, "ping -c 3 -i 0.2 -W 2 10.2.0.10").status == 0)
-        #expect(try port("p4", in: lab)["tx_packets"] as? Int == tenant2Before, "tenant 1's pings never reach tenant 2")
+        #expect(try lab.portDoc("p4")["tx_packets"] as? Int == tenant2Before, "tenant 1's pings never reach tenant 2")
         #expect(try run(lab, 3, "ping -c 3 -i 0.2 -W 2 10.2.0.10").status == 0)
         let neighbors = try JSONSerialization.jsonObject(with: Data(try lab.ctl("neighbor show --json").utf8)) as? [[String: Any]] ?? []
         let red1 = neighbors.first { $0["router"] as? String == "t1" && $0["address"] as? String == "10.2.0.10" }?["mac"] as? String

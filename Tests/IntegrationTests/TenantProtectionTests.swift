@@ -9,11 +9,6 @@ struct TenantProtectionTests {
         try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] ?? [:]
     }
 
-    func port(_ name: String, in lab: Lab) throws -> [String: Any] {
-        let ports = try JSONSerialization.jsonObject(with: Data(try lab.ctl("port show --json").utf8)) as? [[String: Any]] ?? []
-        return try #require(ports.first { $0["name"] as? String == name })
-    }
-
     @Test func forgeriesFromASecuredPortAreDroppedAndCountedItsOwnTrafficFlows() throws {
         let lab = Lab()
         defer { lab.cleanup() }
@@ -36,7 +31,7 @@ struct TenantProtectionTests {
         watcher.waitUntilExit()
         let seen = try String(contentsOf: output, encoding: .utf8)
         #expect(seen.contains("forged_mac=0 arp_claims=0 forged_ip=0 router_ads=0"), "host 2 saw forgeries: \(seen)")
-        let drops = try #require(try port("secured", in: lab)["drops"] as? [String: Int])
+        let drops = try #require(try lab.portDoc("secured")["drops"] as? [String: Int])
         #expect(drops == ["port-security-mac": 5, "port-security-arp": 5, "port-security-ip": 5, "ra-guard": 5])
         // The forged MAC was never learned; the port's own MAC is pinned (static).
         let fdb = try lab.ctl("fdb show --port secured"), own = try lab.mac(1)
@@ -67,7 +62,7 @@ struct TenantProtectionTests {
             return Int(line.split(separator: " ", omittingEmptySubsequences: true)[1])!
         }
         let before = try json(try lab.ctl("fdb stats --json"))
-        let rxBefore = try port("p1", in: lab)["rx_packets"] as? Int ?? -1
+        let rxBefore = try lab.portDoc("p1")["rx_packets"] as? Int ?? -1
         let rssBefore = try rssKiB()
 
         // Pings between hosts 2 and 3 run through the whole flood.
@@ -90,7 +85,7 @@ struct TenantProtectionTests {
         #expect(pingText.contains(" 0% packet loss"), "\(pingText)")
 
         let after = try json(try lab.ctl("fdb stats --json"))
-        let rx = (try port("p1", in: lab)["rx_packets"] as? Int ?? -1) - rxBefore
+        let rx = (try lab.portDoc("p1")["rx_packets"] as? Int ?? -1) - rxBefore
         let learnedBefore = before["current"] as? Int ?? -1
         #expect(after["current"] as? Int == limit, "the table stops at the network's limit")
         // Every flood frame that reached the pipeline either took one of the free places or hit the limit.
