@@ -103,7 +103,8 @@ public struct L3Stage {
 
         let itfIn = routing.interfaces[itfIndex]
         let destination = UInt32(bigEndian: ip.loadUnaligned(fromByteOffset: 16, as: UInt32.self))
-        if routing.isOwnAddress(router: itfIn.router, destination) {
+        let found = routing.lookup(router: itfIn.router, destination)
+        if let hop = found, hop.isLocal {
             return local(m, ip: ip, ihl: ihl, total: total, interface: itfIn, dryRun: dryRun)
         }
         let ttl = ip.load(fromByteOffset: 8, as: UInt8.self)
@@ -111,7 +112,7 @@ public struct L3Stage {
             if !dryRun { icmpError(type: 11, code: 0, about: m, ip: ip, interface: itfIn, pool: pool, now: now) }
             return .drop(.ttlExceeded)
         }
-        guard let hop = routing.lookup(router: itfIn.router, destination) else {
+        guard let hop = found else {
             if !dryRun { icmpError(type: 3, code: 0, about: m, ip: ip, interface: itfIn, pool: pool, now: now) }
             return .drop(.noRoute)
         }
@@ -427,11 +428,16 @@ public struct L3Stage {
         }
     }
 
-    /// Forgets every entry (after the routing changed), returning waiting frames to the pool.
-    public mutating func flushNeighbors(pool: FramePool) {
+    /// Forgets every entry (after the router interfaces changed); packets still waiting for ARP are
+    /// dropped and counted as `no-route` on the port they came in on.
+    public mutating func flushNeighbors(pool: FramePool, counters: PortCounters) {
         for slot in 0..<neighbors.table.slotCount where neighbors.table.isUsed(slot) {
             let n = neighbors.table.value(at: slot)
-            for k in 0..<Int(n.pointee.pendingCount) { pool.free(n.pointee.pendingFrame(k)) }
+            for k in 0..<Int(n.pointee.pendingCount) {
+                let f = n.pointee.pendingFrame(k)
+                counters.countDrop(Int(pool.meta[Int(f)].inPort), .noRoute)
+                pool.free(f)
+            }
             n.pointee.pendingCount = 0
         }
         _ = neighbors.table.removeAll { _, _ in true }

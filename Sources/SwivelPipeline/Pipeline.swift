@@ -113,11 +113,12 @@ public struct Pipeline {
         l2.invalidateCache()
     }
 
-    /// Adopts new routers and routes between batches. Neighbour entries are forgotten (interfaces may
-    /// have been renumbered); they are learned again within one ARP exchange.
+    /// Adopts new routers and routes between batches. A route change keeps the neighbours; when the
+    /// interfaces themselves change (their indices key the neighbour table) the neighbours are forgotten
+    /// and learned again within one ARP exchange.
     public mutating func adopt(routing newRouting: Routing) {
+        if newRouting.interfaces != routing.interfaces { l3.flushNeighbors(pool: pool, counters: counters) }
         routing = newRouting
-        l3.flushNeighbors(pool: pool)
     }
 
     /// Periodic housekeeping (once a second): ages the FDB, the flow table and the neighbours; retries

@@ -23,6 +23,9 @@ public struct NextHop: Sendable, Equatable {
     public var interface: UInt16
     public var gateway: UInt32
     public init(interface: UInt16, gateway: UInt32) { self.interface = interface; self.gateway = gateway }
+    /// The gateway value of a router's own address (a /32 in its table): delivered to the router itself.
+    public static let localGateway = UInt32.max
+    @inlinable public var isLocal: Bool { gateway == Self.localGateway }
 }
 
 /// One route as the control plane shows it.
@@ -64,12 +67,17 @@ public final class Routing: Sendable {
         self.routes = routes
         var hops: [NextHop] = []
         var tables: [LPMTable] = []
-        for table in routes {
+        for (router, table) in routes.enumerated() {
             var lpm: [LPMTable.Route] = []
             lpm.reserveCapacity(table.count)
             for r in table {
                 lpm.append(.init(prefix: r.prefix, length: r.length, value: UInt32(hops.count)))
                 hops.append(r.nextHop)
+            }
+            // The router's own addresses, as /32 routes: one lookup tells local delivery from forwarding.
+            for (i, itf) in interfaces.enumerated() where Int(itf.router) == router {
+                lpm.append(.init(prefix: itf.address, length: 32, value: UInt32(hops.count)))
+                hops.append(NextHop(interface: UInt16(i), gateway: NextHop.localGateway))
             }
             tables.append(LPMTable(routes: lpm))
         }
@@ -114,13 +122,6 @@ public final class Routing: Sendable {
     public func hasInterfaces(network: UInt16) -> Bool {
         let n = Int(network)
         return n + 1 < networkStart.count && networkStart[n] != networkStart[n + 1]
-    }
-
-    /// Whether `address` is one of `router`'s own addresses.
-    @inlinable
-    public func isOwnAddress(router: UInt16, _ address: UInt32) -> Bool {
-        for itf in interfaces where itf.router == router && itf.address == address { return true }
-        return false
     }
 
     @inlinable @inline(__always)

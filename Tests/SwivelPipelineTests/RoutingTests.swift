@@ -206,6 +206,23 @@ import SwivelPacket
         #expect(h.allFramesFree)
     }
 
+    @Test func routeChangesKeepNeighboursInterfaceChangesCountWhatWaited() {
+        let h = harness()
+        resolveB(h)
+        let interfaces = h.pipeline.routing.interfaces
+        var routes = h.pipeline.routing.routes[0]
+        routes.append(.init(prefix: 0x0A08_0000, length: 16, nextHop: .init(interface: 1, gateway: 0x0A02_00FE), source: .static))
+        h.pipeline.adopt(routing: Routing(routerNames: ["edge"], interfaces: interfaces, routes: [routes]))
+        #expect(h.pipeline.l3.neighbors.count == 1, "a new route leaves what ARP learned alone")
+        _ = h.send(port: 0, ip(from: Hosts.a, to: Self.macBlue, echo(Self.hostA, 0x0A02_001E)))   // waits for ARP
+        var changed = interfaces
+        changed[1].mtu = 9000
+        h.pipeline.adopt(routing: Routing(routerNames: ["edge"], interfaces: changed, routes: [routes]))
+        #expect(h.pipeline.l3.neighbors.count == 0)
+        #expect(h.drops(0) == [.noRoute: 1], "the waiting packet is counted, not lost silently")
+        #expect(h.allFramesFree)
+    }
+
     @Test func twoRoutersWithTheSameSubnetsStayApart() throws {
         let h = PipelineHarness(ports: [0: 0, 1: 1, 2: 2, 3: 3])
         let r2Blue = MACAddress(2, 0x5e, 0, 0, 1, 1), r2Red = MACAddress(2, 0x5e, 0, 0, 1, 2)
