@@ -45,7 +45,7 @@ echo "== starting swiveld"
 "$BIN/swiveld" --network "default,subnet=$NET.0/24,gateway=$NET.254" --network "red,subnet=$RED.0/24,gateway=$RED.1" \
     --router edge,networks=default+red \
     --port afpacket:swdemo-v1 --port afpacket:swdemo-v2 --port tap:swdemo-t3 --port afpacket:swdemo-v4,network=red \
-    --socket "$SOCK" &
+    --socket "$SOCK" --state-file none &
 PID=$!
 for _ in $(seq 100); do [ -S "$SOCK" ] && ip link show swdemo-t3 >/dev/null 2>&1 && break; sleep 0.1; done
 ip link set swdemo-t3 netns swdemo3

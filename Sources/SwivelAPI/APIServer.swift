@@ -10,8 +10,21 @@ import SwivelRuntime
 /// never touch datapath state themselves.
 public enum APIServer {
     public static func makeApplication(runtime: SwitchRuntime, socketPath: String, socketMode: mode_t = 0o600,
-                                       logger: Logger) throws -> some ApplicationProtocol {
+                                       socketGroup: gid_t? = nil, logger: Logger) throws -> some ApplicationProtocol {
         let router = Router()
+        // The desired state: whole (GET/PUT /v1/config?owner=O&dry_run=1) and object by object.
+        router.get("/v1/config") { _, _ in try await answer { try await runtime.desiredState() } }
+        router.put("/v1/config") { request, context in
+            try await answer {
+                let q = request.uri.queryParameters
+                let document = try await request.decode(as: NetworkConfig.self, context: context)
+                return try await runtime.apply(document, owner: q["owner"].map(String.init) ?? "api",
+                                               dryRun: q["dry_run"].map { $0 == "1" || $0 == "true" } ?? false)
+            }
+        }
+        objectRoutes(router, "networks", kind: "network", list: \NetworkConfig.networks, runtime: runtime)
+        objectRoutes(router, "routers", kind: "router", list: \NetworkConfig.routers, runtime: runtime)
+        objectRoutes(router, "ports", kind: "port", list: \NetworkConfig.ports, runtime: runtime)
         router.get("/v1/state/ports") { _, _ in try json(await runtime.ports()) }
         router.get("/v1/state/fdb") { _, _ in try json(await runtime.fdb()) }
         router.get("/v1/state/flows") { _, _ in try json(await runtime.flows()) }
@@ -66,9 +79,30 @@ public enum APIServer {
             configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "swiveld"),
             onServerRunning: { _ in
                 chmod(socketPath, socketMode)
+                if let socketGroup { chown(socketPath, getuid(), socketGroup) }
                 logger.info("API listening on \(socketPath)")
             },
             logger: logger)
+    }
+
+    static func objectRoutes<T: ModelObject & Codable>(_ router: Router<BasicRequestContext>, _ collection: String, kind: String,
+                                                       list: WritableKeyPath<NetworkConfig, [T]> & Sendable, runtime: SwitchRuntime) {
+        router.get("/v1/\(collection)/:name") { _, context in
+            try await answer { try await runtime.object(list, named: context.parameters.get("name") ?? "", kind: kind) }
+        }
+        router.put("/v1/\(collection)/:name") { request, context in
+            try await answer {
+                let object = try await request.decode(as: T.self, context: context)
+                return try await runtime.put(object, into: list, name: context.parameters.get("name") ?? "",
+                                             dryRun: request.uri.queryParameters["dry_run"].map { $0 == "1" || $0 == "true" } ?? false)
+            }
+        }
+        router.delete("/v1/\(collection)/:name") { request, context in
+            try await answer {
+                try await runtime.delete(from: list, name: context.parameters.get("name") ?? "", kind: kind,
+                                         dryRun: request.uri.queryParameters["dry_run"].map { $0 == "1" || $0 == "true" } ?? false)
+            }
+        }
     }
 
     /// Runs a handler and turns a refused request into a JSON error with a stable code.

@@ -11,6 +11,15 @@ public struct NetworkConfig: Codable, Equatable, Sendable {
         self.networks = networks; self.routers = routers; self.ports = ports
     }
 
+    /// Every list is optional in JSON, as in YAML: `{"ports": [...]}` is a whole desired state.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        networks = try c.decodeIfPresent([NetworkSpec].self, forKey: .networks) ?? []
+        routers = try c.decodeIfPresent([RouterSpec].self, forKey: .routers) ?? []
+        ports = try c.decodeIfPresent([PortSpec].self, forKey: .ports) ?? []
+    }
+    enum CodingKeys: String, CodingKey { case networks, routers, ports }
+
     public static let defaultNetworkName = "default"
 }
 

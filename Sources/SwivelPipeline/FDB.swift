@@ -183,6 +183,12 @@ public struct FDB {
         removeCounted { _, e in e.port == port }
     }
 
+    /// Removes every entry of a network, static ones included (the network was deleted).
+    @discardableResult
+    public mutating func forget(network: UInt16) -> Int {
+        removeCounted { k, _ in k.network == network }
+    }
+
     mutating func removeCounted(where shouldRemove: (FDBKey, FDBEntry) -> Bool) -> Int {
         let networks = networkCount, ports = portCount
         return table.removeAll { k, e in

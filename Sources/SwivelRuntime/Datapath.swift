@@ -20,10 +20,10 @@ public final class Datapath {
     var activePorts: [any Port] = []
     /// Network names by id, for the control plane's documents.
     public var networkNames: [UInt16: String] = [:]
-    /// Static routes added at run time (`swivelctl route add`), by router.
-    public var addedRoutes: [String: [RouteSpec]] = [:]
-    /// Config-file static routes removed at run time ("ROUTER PREFIX").
-    public var removedConfigRoutes: Set<String> = []
+    /// Removed ports whose requests are still in the ring; their completions still go to them.
+    var retiring: [any Port] = []
+    /// The desired state the datapath runs and the ids given to its names (datapath thread only).
+    public var model = AppliedModel()
     let batchSize: Int
     var batch: PacketBatch
     let running = Atomic<Bool>(true)
@@ -53,16 +53,47 @@ public final class Datapath {
     public func add(_ port: any Port, membership: PortMembership, security: PortSecurityPolicy? = nil) {
         ports[Int(port.id)] = port
         activePorts = ports.compactMap { $0 }
-        let old = pipeline.topology
-        var assignment: [Int: PortMembership] = [:]
-        var policies = old.security.policies
-        for (i, _) in ports.enumerated() where ports[i] != nil {
-            assignment[i] = i == Int(port.id) ? membership : old.membership[i]
-        }
-        policies[Int(port.id)] = security
-        pipeline.adopt(Topology(maxPorts: ports.count, membership: assignment, security: policies))
+        publishTopology(port: Int(port.id), membership: membership, security: security)
         port.start(ring: ring)
         refreshState(of: port)
+    }
+
+    /// Changes what a port carries (networks, port security) without touching its device.
+    public func update(port id: UInt16, membership: PortMembership, security: PortSecurityPolicy?) {
+        guard ports[Int(id)] != nil else { return }
+        publishTopology(port: Int(id), membership: membership, security: security)
+    }
+
+    /// Removes a port: its device is released, what it learned is forgotten, its counters start again at 0
+    /// for whoever gets the id next. A port with requests still in the ring (a TAP's reads) keeps its id
+    /// until their completions have come back.
+    public func remove(port id: UInt16) {
+        guard let port = ports[Int(id)] else { return }
+        port.stop(ring: ring, pool: pool)
+        ports[Int(id)] = nil
+        activePorts = ports.compactMap { $0 }
+        publishTopology(port: Int(id), membership: nil, security: nil)
+        pipeline.l2.fdb.forget(port: id)
+        pipeline.l2.fdb.configure(port: id, limit: nil)
+        pipeline.l2.storm.configure(port: id, pps: nil)
+        pipeline.counters.reset(port: Int(id))
+        pipeline.states.isUp[Int(id)] = false
+        if port.requestsInFlight > 0 { retiring.append(port) }
+    }
+
+    /// Whether a port id can be given to a new port.
+    public func isFree(portID id: UInt16) -> Bool {
+        Int(id) < ports.count && ports[Int(id)] == nil && !retiring.contains { $0.id == id }
+    }
+
+    func publishTopology(port: Int, membership: PortMembership?, security: PortSecurityPolicy?) {
+        let old = pipeline.topology
+        var assignment: [Int: PortMembership] = [:]
+        for i in ports.indices where ports[i] != nil { assignment[i] = old.membership[i] }
+        assignment[port] = membership
+        var policies = old.security.policies
+        policies[port] = security
+        pipeline.adopt(Topology(maxPorts: ports.count, membership: assignment, security: policies))
     }
 
     /// Names of the networks a port carries: the untagged one first, then the tagged ones by VLAN ID.
@@ -138,8 +169,13 @@ public final class Datapath {
             armWake()
             return
         }
-        guard c.tag != 0, Int(c.port) < ports.count, let port = ports[Int(c.port)] else { return }
-        port.complete(c, ring: ring, pool: pool, counters: pipeline.counters)
+        guard c.tag != 0, Int(c.port) < ports.count else { return }
+        if let port = ports[Int(c.port)] {
+            port.complete(c, ring: ring, pool: pool, counters: pipeline.counters)
+        } else if let index = retiring.firstIndex(where: { $0.id == c.port }) {
+            retiring[index].complete(c, ring: ring, pool: pool, counters: pipeline.counters)
+            if retiring[index].requestsInFlight == 0 { retiring.remove(at: index) }
+        }
     }
 
     func armWake() {
@@ -170,6 +206,7 @@ public final class Datapath {
     func shutdown() {
         for r in mailbox.close() { r(self) }
         for port in activePorts { port.stop(ring: ring, pool: pool) }
+        activePorts += retiring
         // Wait (briefly) for the cancelled requests, so the devices are released when we return.
         let deadline = clock.nowNanos + 2_000_000_000
         repeat {

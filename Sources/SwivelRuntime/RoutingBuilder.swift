@@ -6,8 +6,7 @@ import SwivelPipeline
 /// and attached subnet, connected routes for those subnets, the static routes resolved to the
 /// interface their next hop is on.
 enum RoutingBuilder {
-    static func build(_ config: NetworkConfig, networkIDs: [String: UInt16],
-                      extraRoutes: [String: [RouteSpec]] = [:]) -> Routing {
+    static func build(_ config: NetworkConfig, networkIDs: [String: UInt16]) -> Routing {
         var interfaces: [RouterInterface] = []
         var tables: [[RouteEntry]] = []
         for (r, router) in config.routers.enumerated() {
@@ -32,7 +31,7 @@ enum RoutingBuilder {
                                              nextHop: NextHop(interface: index, gateway: 0), source: .connected))
                 }
             }
-            for route in (router.routes ?? []) + (extraRoutes[router.name] ?? []) {
+            for route in router.routes ?? [] {
                 guard let to = IPv4Prefix(route.to), let via = IPv4Address.parse(route.via),
                       let itf = interfaces.indices.first(where: { i in
                           interfaces[i].router == UInt16(r) && IPv4Prefix(address: interfaces[i].address, length: interfaces[i].prefixLength).contains(via)

@@ -39,58 +39,38 @@ extension SwitchRuntime {
         }
     }
 
-    /// Adds a static route to a router at run time (kept until restart or `route del`).
+    /// Adds a static route to a router: a change of the router in the desired state (kept across restarts).
     public func addRoute(_ r: RouteRequest) async throws -> RouteRequest {
         guard let prefix = IPv4Prefix(r.to) else { throw RequestError("invalid-prefix", "'\(r.to)' is not an IPv4 prefix (a.b.c.d/len)") }
-        guard let viaText = r.via, let via = IPv4Address.parse(viaText) else {
+        guard let viaText = r.via, IPv4Address.parse(viaText) != nil else {
             throw RequestError("invalid-address", "a route needs 'via', an IPv4 next hop")
         }
-        let config = self.config, networkIDs = self.networkIDs
-        try await mailbox.perform { dp in
-            let routing = dp.pipeline.routing
-            guard let router = routing.routerNames.firstIndex(of: r.router) else {
-                throw RequestError("unknown-router", "no router named '\(r.router)'")
-            }
-            guard routing.interfaces.contains(where: { $0.router == UInt16(router)
-                && IPv4Prefix(address: $0.address, length: $0.prefixLength).contains(via) }) else {
-                throw RequestError("invalid-next-hop", "next hop \(viaText) is not on any subnet router '\(r.router)' is attached to")
-            }
-            if routing.routes[router].contains(where: { $0.prefix == prefix.network && $0.length == prefix.length && $0.source == .static }) {
-                throw RequestError("route-exists", "router '\(r.router)' already has a static route to \(prefix)")
-            }
-            dp.addedRoutes[r.router, default: []].append(RouteSpec(to: prefix.description, via: viaText))
-            dp.pipeline.adopt(routing: RoutingBuilder.build(Self.withoutRemovedRoutes(config, dp.removedConfigRoutes),
-                                                            networkIDs: networkIDs, extraRoutes: dp.addedRoutes))
+        var desired = try await desiredState()
+        guard let i = desired.routers.firstIndex(where: { $0.name == r.router }) else {
+            throw RequestError("unknown-router", "no router named '\(r.router)'")
+        }
+        if desired.routers[i].routes?.contains(where: { IPv4Prefix($0.to).map { $0.network == prefix.network && $0.length == prefix.length } ?? false }) == true {
+            throw RequestError("route-exists", "router '\(r.router)' already has a static route to \(prefix)")
+        }
+        desired.routers[i].routes = (desired.routers[i].routes ?? []) + [RouteSpec(to: prefix.description, via: viaText)]
+        do { _ = try await commit(desired) } catch let e as RequestError where e.code == "invalid-config" {
+            throw RequestError("invalid-next-hop", e.description)
         }
         return r
     }
 
-    /// Removes a static route (one from the config file or one added at run time) until restart.
+    /// Removes a static route from a router's desired state.
     public func removeRoute(_ r: RouteRequest) async throws -> [String: Int] {
         guard let prefix = IPv4Prefix(r.to) else { throw RequestError("invalid-prefix", "'\(r.to)' is not an IPv4 prefix (a.b.c.d/len)") }
-        let base = self.config, networkIDs = self.networkIDs
-        return try await mailbox.perform { dp in
-            guard dp.pipeline.routing.routerNames.contains(r.router) else { throw RequestError("unknown-router", "no router named '\(r.router)'") }
-            let matches = { (s: RouteSpec) in IPv4Prefix(s.to).map { $0.network == prefix.network && $0.length == prefix.length } ?? false }
-            let key = "\(r.router) \(prefix)"
-            let added = dp.addedRoutes[r.router, default: []].count
-            dp.addedRoutes[r.router]?.removeAll(where: matches)
-            var removed = added - dp.addedRoutes[r.router, default: []].count
-            let inConfig = base.routers.first { $0.name == r.router }?.routes?.contains(where: matches) ?? false
-            if inConfig && dp.removedConfigRoutes.insert(key).inserted { removed += 1 }
-            guard removed > 0 else { throw RequestError("unknown-route", "router '\(r.router)' has no static route to \(prefix)") }
-            dp.pipeline.adopt(routing: RoutingBuilder.build(Self.withoutRemovedRoutes(base, dp.removedConfigRoutes),
-                                                            networkIDs: networkIDs, extraRoutes: dp.addedRoutes))
-            return ["removed": removed]
+        var desired = try await desiredState()
+        guard let i = desired.routers.firstIndex(where: { $0.name == r.router }) else {
+            throw RequestError("unknown-router", "no router named '\(r.router)'")
         }
-    }
-
-    static func withoutRemovedRoutes(_ config: NetworkConfig, _ removed: Set<String>) -> NetworkConfig {
-        var c = config
-        for i in c.routers.indices {
-            let name = c.routers[i].name
-            c.routers[i].routes?.removeAll { s in IPv4Prefix(s.to).map { removed.contains("\(name) \($0)") } ?? false }
-        }
-        return c
+        let before = desired.routers[i].routes?.count ?? 0
+        desired.routers[i].routes?.removeAll { IPv4Prefix($0.to).map { $0.network == prefix.network && $0.length == prefix.length } ?? false }
+        let removed = before - (desired.routers[i].routes?.count ?? 0)
+        guard removed > 0 else { throw RequestError("unknown-route", "router '\(r.router)' has no static route to \(prefix)") }
+        _ = try await commit(desired)
+        return ["removed": removed]
     }
 }

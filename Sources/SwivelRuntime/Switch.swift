@@ -22,92 +22,28 @@ public final class SwitchRuntime: Sendable {
     nonisolated(unsafe) let datapath: Datapath
     let logger: Logger
     let startedAt: UInt64
-    /// The model the switch was built from, for rebuilding the routing snapshot when routes change.
-    let config: NetworkConfig
-    let networkIDs: [String: UInt16]
+    let options: DatapathOptions
+    /// Where the applied desired state is kept across restarts (nil: not kept).
+    let stateFile: String?
 
-    /// Opens every port. Ports owned by `cli` must open now (a typo must not start a useless switch);
-    /// configured ports whose device is missing start `down (no device)` and bind when it appears.
-    public init(config: NetworkConfig, options: DatapathOptions = DatapathOptions(),
+    /// Builds the datapath and applies `config` to it. Ports owned by `cli` must open now (a typo must not
+    /// start a useless switch); configured ports whose device is missing start `down (no device)` and bind
+    /// when it appears.
+    public init(config: NetworkConfig, options: DatapathOptions = DatapathOptions(), stateFile: String? = nil,
                 logger: Logger = Logger(label: "swivel")) throws {
         self.logger = logger
-        var networkIDs: [String: UInt16] = [:]
-        for n in config.networks { networkIDs[n.name] = UInt16(networkIDs.count) }
-        if networkIDs[NetworkConfig.defaultNetworkName] == nil {
-            networkIDs[NetworkConfig.defaultNetworkName] = UInt16(networkIDs.count)
-        }
-        // One table sized for every network's limit (capped), with per-network limits and aging inside it.
-        let limits = networkIDs.keys.map { name in config.networks.first { $0.name == name }?.fdb?.maxEntries ?? FDB.defaultLimit }
+        self.options = options
+        self.stateFile = stateFile
+        // One FDB table sized for the configured networks' limits (capped); networks added later share it.
+        let limits = config.networks.map { $0.fdb?.maxEntries ?? FDB.defaultLimit } + [FDB.defaultLimit]
         let fdb = FDB(capacity: min(limits.reduce(0, +), 1 << 24))
-        for n in config.networks {
-            fdb.configure(network: networkIDs[n.name]!, limit: n.fdb?.maxEntries, agingSeconds: n.fdb?.agingSeconds)
-        }
         let dp = try Datapath(maxPorts: options.maxPorts, batchSize: options.batchSize, fdb: fdb, logger: logger)
-        for (name, id) in networkIDs { dp.networkNames[id] = name }
-        let routing = RoutingBuilder.build(config, networkIDs: networkIDs)
-        dp.pipeline.adopt(routing: routing)
-        for itf in routing.interfaces {
-            logger.info("router \(routing.routerNames[Int(itf.router)]): \(IPv4Address.format(itf.address))/\(itf.prefixLength) on network \(dp.networkNames[itf.network] ?? "?") (mac \(itf.mac), mtu \(itf.mtu))")
-        }
-        let vlanOf = Dictionary(uniqueKeysWithValues: config.networks.compactMap { n in n.vlan.map { (n.name, UInt16($0)) } })
-        var opened: [any SwivelPorts.Port] = []
-        do {
-            for (i, spec) in config.ports.enumerated() {
-                let id = UInt16(i)
-                let fromCLI = spec.owner == "cli"
-                let port: any SwivelPorts.Port
-                switch spec.kind {
-                case .afpacket:
-                    let p = AFPacketPort(id: id, name: spec.name, device: spec.device, engine: options.engine,
-                                         batchSize: options.batchSize, ringBlockTimeoutMs: options.ringBlockTimeoutMs)
-                    do { try p.open() } catch {
-                        if fromCLI { throw error }
-                        logger.warning("port \(spec.name): \(error.reason); it stays down until \(spec.device) appears")
-                    }
-                    port = p
-                case .tap:
-                    let p = TapPort(id: id, name: spec.name, device: spec.device, persistent: !fromCLI)
-                    do { try p.open() } catch {
-                        if fromCLI { throw error }
-                        logger.warning("port \(spec.name): \(error.reason); retrying every second")
-                    }
-                    port = p
-                }
-                if spec.offloads == .off {
-                    (port as? AFPacketPort)?.acceptsOffload = false
-                    (port as? TapPort)?.acceptsOffload = false
-                }
-                opened.append(port)
-                var tagged: [UInt16: UInt16] = [:]
-                for n in spec.trunk ?? [] { if let vid = vlanOf[n] { tagged[vid] = networkIDs[n]! } }
-                let membership = PortMembership(untagged: spec.untaggedNetwork.map { networkIDs[$0]! }, tagged: tagged)
-                dp.add(port, membership: membership, security: spec.addresses.map(Self.securityPolicy))
-                dp.pipeline.l2.fdb.configure(port: id, limit: spec.maxMacs)
-                dp.pipeline.l2.storm.configure(port: id, pps: spec.stormControlPPS)
-                if let net = spec.untaggedNetwork {
-                    for text in spec.staticMacs ?? [] {
-                        if let mac = MACAddress(text) { dp.pipeline.l2.fdb.addStatic(network: networkIDs[net]!, mac: mac, port: id) }
-                    }
-                    // A port-security MAC is the port's own: pinned like a static entry, so it never moves.
-                    for a in spec.addresses ?? [] {
-                        if let mac = MACAddress(a.mac) { dp.pipeline.l2.fdb.addStatic(network: networkIDs[net]!, mac: mac, port: id) }
-                    }
-                }
-                let role = spec.isTrunk
-                    ? "trunk of " + (spec.trunk ?? []).map { "\($0) (vlan \(vlanOf[$0].map(String.init) ?? "-"))" }.joined(separator: ", ")
-                        + (spec.native.map { ", native \($0)" } ?? "")
-                    : "in network \(spec.untaggedNetwork!)"
-                logger.info("port \(spec.name): \(spec.kind.rawValue) \(spec.device) \(role): \(port.state)")
-            }
-        } catch {
-            for p in opened { p.stop(ring: dp.ring, pool: dp.pool) }
-            throw error
-        }
+        let plan = try Self.plan(from: AppliedModel(), to: config, freePortIDs: (0..<UInt16(options.maxPorts)).map { $0 },
+                                 options: options, logger: logger)
+        Self.install(plan, on: dp, logger: logger)
         datapath = dp
         mailbox = dp.mailbox
         startedAt = dp.clock.nowNanos
-        self.config = config
-        self.networkIDs = networkIDs
     }
 
     /// Starts the datapath thread.

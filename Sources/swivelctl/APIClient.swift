@@ -26,6 +26,7 @@ struct APIClient {
                 }
                 .connect(unixDomainSocketPath: socketPath).get()
         } catch {
+            collector.result.fail(error)   // nobody will answer it: settle it, or NIO reports a leaked promise
             throw Failure(description: "cannot reach swiveld at \(socketPath): \(error) (is swiveld running? use --socket PATH)")
         }
         var head = HTTPRequestHead(version: .http1_1, method: method, uri: path)

@@ -1,13 +1,14 @@
 import ArgumentParser
 import Foundation
 import SwivelControl
+import NIOHTTP1
 
 @main
 struct Swivelctl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "swivelctl",
         abstract: "Operate a running swiveld: ports, the forwarding database, flows, drops, counters, traces and captures.",
-        subcommands: [PortCommand.self, FDBCommand.self, RouteCommand.self, NeighborCommand.self, FlowsCommand.self,
+        subcommands: [ApplyCommand.self, ConfigCommand.self, PortCommand.self, FDBCommand.self, RouteCommand.self, NeighborCommand.self, FlowsCommand.self,
                       DropsCommand.self, StatsCommand.self, TraceCommand.self, CaptureCommand.self])
 }
 
@@ -34,8 +35,9 @@ struct Connection: ParsableArguments {
         return body
     }
 
-    func post<Body: Encodable, Answer: Decodable>(_ path: String, _ body: Body, as type: Answer.Type) async throws -> (Answer, Data) {
-        let (status, data) = try await APIClient(socketPath: socket).request(.POST, path, body: try JSONEncoder().encode(body))
+    func post<Body: Encodable, Answer: Decodable>(_ path: String, _ body: Body, as type: Answer.Type,
+                                                  method: HTTPMethod = .POST) async throws -> (Answer, Data) {
+        let (status, data) = try await APIClient(socketPath: socket).request(method, path, body: try JSONEncoder().encode(body))
         try check(status, data)
         do {
             return (try JSONDecoder().decode(Answer.self, from: data), data)
@@ -179,6 +181,48 @@ struct FDBCommand: AsyncParsableCommand {
                 var t = TextTable(headers: ["NETWORK", "ENTRIES", "LIMIT", "AGING"], numeric: [1, 2, 3])
                 for n in s.networks { t.rows.append([n.network, "\(n.entries)", "\(n.limit)", "\(n.agingSeconds)s"]) }
                 print(t.render())
+            } catch { throw fail(error) }
+        }
+    }
+}
+
+struct ApplyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "apply",
+        abstract: "Apply a config file: replaces the objects that owner has (default config), keeps everyone else's.",
+        discussion: "The file is checked here first (errors name the file, line and column), then the whole resulting state is validated by swiveld; nothing changes when anything is wrong.")
+    @OptionGroup var connection: Connection
+    @Option(name: .shortAndLong, help: "The YAML (or JSON) file in the network model.") var file: String
+    @Option(help: "Whose objects the file replaces.") var owner: String = "config"
+    @Flag(name: .customLong("dry-run"), help: "Only print what would change.") var dryRun = false
+
+    func run() async throws {
+        let document: NetworkConfig
+        do {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw APIClient.Failure(description: "cannot read \(file)") }
+            document = try ConfigLoader.parse(text, file: file)
+        } catch { throw fail(error) }
+        do {
+            let query = "/v1/config?owner=\(owner)" + (dryRun ? "&dry_run=1" : "")
+            let (plan, _) = try await connection.post(query, document, as: ApplyPlanDoc.self, method: .PUT)
+            if connection.json { try connection.printEncoded(plan); return }
+            print((dryRun ? "would change: " : "applied: ") + plan.summary)
+        } catch { throw fail(error) }
+    }
+}
+
+struct ConfigCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "config", abstract: "The running desired state.",
+                                                    subcommands: [Show.self])
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the running state as YAML (or --json) that can be applied again unchanged.")
+        @OptionGroup var connection: Connection
+        func run() async throws {
+            do {
+                let (config, _) = try await connection.get("/v1/config", as: NetworkConfig.self)
+                if connection.json { try connection.printEncoded(config); return }
+                print(try ConfigWriter.yaml(config), terminator: "")
             } catch { throw fail(error) }
         }
     }

@@ -44,6 +44,12 @@ struct Swiveld: AsyncParsableCommand {
     @Option(help: "API socket path.")
     var socket: String = "/run/swivel/swiveld.sock"
 
+    @Option(name: .customLong("socket-group"), help: "A group allowed to use the API socket (default: root only).")
+    var socketGroup: String?
+
+    @Option(name: .customLong("state-file"), help: "Where the applied state is kept across restarts ('none': not kept).")
+    var stateFile: String = "/var/lib/swivel/state.yaml"
+
     @Option(name: .customLong("metrics-listen"), help: "Serve Prometheus metrics on HOST:PORT (e.g. 127.0.0.1:9464).")
     var metricsListen: String?
 
@@ -64,14 +70,22 @@ struct Swiveld: AsyncParsableCommand {
         }
         let runtime: SwitchRuntime
         do {
-            runtime = try SwitchRuntime(config: model, options: options, logger: logger)
+            runtime = try SwitchRuntime(config: model, options: options, stateFile: statePath, logger: logger)
+            // What was restored plus what the file and the command line say is now the applied state.
+            do { try runtime.persist(model) } catch { logger.error("\(error)") }
         } catch let e as PortError {
             FileHandle.standardError.write(Data("swiveld: cannot open port \(e.port): \(e.reason)\n".utf8))
             throw ExitCode(2)
         }
         var services: [any Service] = []
         do {
-            services.append(try APIServer.makeApplication(runtime: runtime, socketPath: socket, logger: logger))
+            var group: gid_t?
+            if let socketGroup {
+                guard let g = getgrnam(socketGroup) else { throw ValidationError("--socket-group: no group named '\(socketGroup)'") }
+                group = g.pointee.gr_gid
+            }
+            services.append(try APIServer.makeApplication(runtime: runtime, socketPath: socket, socketMode: group == nil ? 0o600 : 0o660,
+                                                          socketGroup: group, logger: logger))
             if let metricsListen {
                 guard let colon = metricsListen.lastIndex(of: ":"), let port = Int(metricsListen[metricsListen.index(after: colon)...]),
                       (1...65535).contains(port) else {
@@ -86,6 +100,8 @@ struct Swiveld: AsyncParsableCommand {
             throw ExitCode(2)
         }
         runtime.start()
+        let reloader = reloadOnSIGHUP(runtime, logger: logger)
+        defer { reloader?.cancel() }
         logger.info("swiveld running: \(model.ports.count) ports, io engine \(options.engine.rawValue), batch \(options.batchSize)")
         defer {
             runtime.stop()
@@ -98,20 +114,56 @@ struct Swiveld: AsyncParsableCommand {
         try await group.run()
     }
 
+    var statePath: String? { stateFile == "none" ? nil : stateFile }
+
+    /// The desired state at start: the state file's objects (all of them without --config; those not owned
+    /// by the config file with it), then the config file, then the command line.
     func buildModel() throws -> NetworkConfig {
         var model = NetworkConfig()
-        if let config {
-            guard let text = try? String(contentsOfFile: config, encoding: .utf8) else {
-                throw ConfigErrors([ConfigError(file: config, path: "", reason: "cannot read the file")])
-            }
-            model = try ConfigLoader.parse(text, file: config)
+        if let statePath {
+            let (restored, problem) = StateFile.read(statePath)
+            if let problem { FileHandle.standardError.write(Data("swiveld: warning: \(problem)\n".utf8)) }
+            model = config == nil ? restored : restored.without(owner: NetworkConfig.defaultOwner)
         }
-        for n in networks { model.networks.append(try Shorthand.network(n)) }
-        for r in routers { model.routers.append(try Shorthand.router(r)) }
-        for p in ports { model.ports.append(try Shorthand.port(p)) }
+        if let config {
+            model = model.applying(try readConfigFile(config), owner: NetworkConfig.defaultOwner)
+        }
+        var commandLine = NetworkConfig()
+        for n in networks { commandLine.networks.append(try Shorthand.network(n)) }
+        for r in routers { commandLine.routers.append(try Shorthand.router(r)) }
+        for p in ports { commandLine.ports.append(try Shorthand.port(p)) }
+        model = model.applying(commandLine, owner: "cli")
         let errors = Validator.validate(model, file: config ?? "command line")
         if !errors.isEmpty { throw ConfigErrors(errors) }
         return model
+    }
+
+    func readConfigFile(_ path: String) throws -> NetworkConfig {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ConfigErrors([ConfigError(file: path, path: "", reason: "cannot read the file")])
+        }
+        return try ConfigLoader.parse(text, file: path)
+    }
+
+    /// SIGHUP re-reads the config file and applies it (objects owned by the file only). A file that does
+    /// not parse or validate is reported and the running state stays as it was.
+    func reloadOnSIGHUP(_ runtime: SwitchRuntime, logger: Logger) -> DispatchSourceSignal? {
+        guard let config else { return nil }
+        signal(SIGHUP, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
+        source.setEventHandler {
+            Task {
+                do {
+                    let document = try readConfigFile(config)
+                    let plan = try await runtime.apply(document, owner: NetworkConfig.defaultOwner, source: config)
+                    logger.notice("SIGHUP: applied \(config): \(plan.summary)")
+                } catch {
+                    logger.error("SIGHUP: \(config) not applied, the running state is unchanged:\n\(error)")
+                }
+            }
+        }
+        source.resume()
+        return source
     }
 
     func buildOptions() throws -> DatapathOptions {

@@ -56,6 +56,7 @@ final class Lab {
     var daemon: Process?
     var daemonLog: URL
     let socket: String
+    var stateFile: String { "/tmp/\(tag)-state.yaml" }
 
     init() {
         tag = "sw" + String(UInt16.random(in: 0...UInt16.max), radix: 16)
@@ -123,7 +124,8 @@ final class Lab {
     func startSwitch(_ arguments: [String]) throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: Binaries.swiveld)
-        p.arguments = arguments + ["--socket", socket]
+        // A state file of the lab's own: labs never see each other's (or a real installation's) state.
+        p.arguments = arguments + ["--socket", socket] + (arguments.contains("--state-file") ? [] : ["--state-file", stateFile])
         _ = FileManager.default.createFile(atPath: daemonLog.path, contents: nil)
         let log = try FileHandle(forWritingTo: daemonLog)
         p.standardOutput = log
@@ -168,6 +170,7 @@ final class Lab {
         for n in namespaces { _ = try? Shell.run("ip netns pids \(n) | xargs -r kill -9; ip netns del \(n)", check: false) }
         for l in links { _ = try? Shell.run("ip link del \(l)", check: false) }
         try? FileManager.default.removeItem(atPath: socket)
+        try? FileManager.default.removeItem(atPath: stateFile)
         try? FileManager.default.removeItem(at: daemonLog)
         for f in files { try? FileManager.default.removeItem(atPath: f) }
     }

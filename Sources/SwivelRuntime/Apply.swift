@@ -1,0 +1,296 @@
+import Foundation
+import Logging
+import SwivelControl
+import SwivelPacket
+import SwivelPipeline
+import SwivelPorts
+
+/// The desired state the datapath runs, and the ids its names were given. Lives on the datapath thread.
+public struct AppliedModel: Sendable {
+    public var desired = NetworkConfig()
+    public var networkIDs: [String: UInt16] = [:]
+    public var portIDs: [String: UInt16] = [:]
+    /// Bumped by every apply: a plan made against an older version is refused and made again.
+    public var version = 0
+    public init() {}
+    public init(desired: NetworkConfig, networkIDs: [String: UInt16], portIDs: [String: UInt16], version: Int) {
+        self.desired = desired; self.networkIDs = networkIDs; self.portIDs = portIDs; self.version = version
+    }
+}
+
+/// A change worked out off the datapath: new ids, newly opened ports and the new routing snapshot.
+/// Installing it on the datapath thread is quick (no syscalls but closing removed ports, no table builds).
+/// Made on a control thread and handed to the datapath thread through the mailbox, never used by both.
+struct ApplyPlan: @unchecked Sendable {
+    var base: Int
+    var desired: NetworkConfig
+    var networkIDs: [String: UInt16]
+    var portIDs: [String: UInt16]
+    /// Ports to (re)create: opened already, keyed by name.
+    var opened: [String: any SwivelPorts.Port]
+    /// Ports to stop: removed, or re-created because their kind or device changed.
+    var closing: [UInt16]
+    var routing: Routing
+}
+
+extension SwitchRuntime {
+    /// Works out a plan to go from `current` to `desired`. Opens the sockets and TAPs of new ports here,
+    /// on the caller's thread, so the datapath never waits for them. `freePortIDs`: ids the datapath can
+    /// hand out (neither used nor held by a port still draining).
+    static func plan(from current: AppliedModel, to desired: NetworkConfig, freePortIDs: [UInt16], options: DatapathOptions,
+                     logger: Logger) throws -> ApplyPlan {
+        var networkIDs: [String: UInt16] = [:]
+        var usedNetworks = Set<UInt16>()
+        var names = desired.networks.map(\.name)
+        if !names.contains(NetworkConfig.defaultNetworkName) { names.append(NetworkConfig.defaultNetworkName) }
+        for n in names { if let id = current.networkIDs[n] { networkIDs[n] = id; usedNetworks.insert(id) } }
+        var nextNetwork: UInt16 = 0
+        for n in names where networkIDs[n] == nil {
+            while usedNetworks.contains(nextNetwork) { nextNetwork += 1 }
+            guard Int(nextNetwork) < FDB.maxNetworks else { throw RequestError("too-many-networks", "at most \(FDB.maxNetworks) networks") }
+            networkIDs[n] = nextNetwork
+            usedNetworks.insert(nextNetwork)
+        }
+
+        var portIDs: [String: UInt16] = [:]
+        var closing: [UInt16] = []
+        var fresh: [PortSpec] = []
+        for spec in desired.ports {
+            if let id = current.portIDs[spec.name], let before = current.desired.ports.first(where: { $0.name == spec.name }),
+               before.kind == spec.kind, before.device == spec.device {
+                portIDs[spec.name] = id
+            } else {
+                if let id = current.portIDs[spec.name] { closing.append(id) }
+                fresh.append(spec)
+            }
+        }
+        for (name, id) in current.portIDs where !desired.ports.contains(where: { $0.name == name }) { closing.append(id) }
+        var free = freePortIDs.filter { id in !portIDs.values.contains(id) }.sorted()
+        var opened: [String: any SwivelPorts.Port] = [:]
+        do {
+            for spec in fresh {
+                guard !free.isEmpty else { throw RequestError("too-many-ports", "no free port id (at most \(options.maxPorts) ports)") }
+                let id = free.removeFirst()
+                portIDs[spec.name] = id
+                opened[spec.name] = try makePort(spec, id: id, options: options, logger: logger)
+            }
+        } catch {
+            for p in opened.values { p.stop(ring: nil, pool: FramePool.unused) }
+            throw error
+        }
+        return ApplyPlan(base: current.version, desired: desired, networkIDs: networkIDs, portIDs: portIDs,
+                         opened: opened, closing: closing, routing: RoutingBuilder.build(desired, networkIDs: networkIDs))
+    }
+
+    /// Creates and opens a port. A command-line port that cannot open is an error (a typo must not start
+    /// a useless switch); a configured one starts down and binds when its device appears.
+    static func makePort(_ spec: PortSpec, id: UInt16, options: DatapathOptions, logger: Logger) throws -> any SwivelPorts.Port {
+        let fromCLI = spec.owner == "cli"
+        let port: any SwivelPorts.Port
+        switch spec.kind {
+        case .afpacket:
+            let p = AFPacketPort(id: id, name: spec.name, device: spec.device, engine: options.engine,
+                                 batchSize: options.batchSize, ringBlockTimeoutMs: options.ringBlockTimeoutMs)
+            do { try p.open() } catch {
+                if fromCLI { throw error }
+                logger.warning("port \(spec.name): \(error.reason); it stays down until \(spec.device) appears")
+            }
+            p.acceptsOffload = spec.offloads != .off
+            port = p
+        case .tap:
+            let p = TapPort(id: id, name: spec.name, device: spec.device, persistent: !fromCLI)
+            do { try p.open() } catch {
+                if fromCLI { throw error }
+                logger.warning("port \(spec.name): \(error.reason); retrying every second")
+            }
+            p.acceptsOffload = spec.offloads != .off
+            port = p
+        }
+        return port
+    }
+
+    /// Installs a plan between batches (on the datapath thread, or before it starts).
+    static func install(_ plan: ApplyPlan, on dp: Datapath, logger: Logger) {
+        let old = dp.model
+        // Networks: names, limits and aging; what a removed network learned is forgotten.
+        for (name, id) in old.networkIDs where plan.networkIDs[name] != id {
+            dp.pipeline.l2.fdb.forget(network: id)
+            dp.networkNames[id] = nil
+        }
+        for (name, id) in plan.networkIDs {
+            dp.networkNames[id] = name
+            let spec = plan.desired.networks.first { $0.name == name }
+            dp.pipeline.l2.fdb.configure(network: id, limit: spec?.fdb?.maxEntries ?? FDB.defaultLimit,
+                                         agingSeconds: spec?.fdb?.agingSeconds ?? FDB.defaultAgingSeconds)
+        }
+        for id in plan.closing {
+            if let p = dp.ports[Int(id)] { logger.info("port \(p.name): removed") }
+            dp.remove(port: id)
+        }
+        let vlanOf = Dictionary(uniqueKeysWithValues: plan.desired.networks.compactMap { n in n.vlan.map { (n.name, UInt16($0)) } })
+        for spec in plan.desired.ports {
+            guard let id = plan.portIDs[spec.name] else { continue }
+            var tagged: [UInt16: UInt16] = [:]
+            for n in spec.trunk ?? [] { if let vid = vlanOf[n], let net = plan.networkIDs[n] { tagged[vid] = net } }
+            let membership = PortMembership(untagged: spec.untaggedNetwork.flatMap { plan.networkIDs[$0] }, tagged: tagged)
+            let security = spec.addresses.map(securityPolicy)
+            let before = old.desired.ports.first { $0.name == spec.name }
+            if let port = plan.opened[spec.name] {
+                dp.add(port, membership: membership, security: security)
+            } else if before != spec {
+                dp.update(port: id, membership: membership, security: security)
+                (dp.ports[Int(id)] as? AFPacketPort)?.acceptsOffload = spec.offloads != .off
+                (dp.ports[Int(id)] as? TapPort)?.acceptsOffload = spec.offloads != .off
+                if let p = dp.ports[Int(id)] { dp.refreshState(of: p) }
+                dp.pipeline.l2.fdb.flush(port: id)
+            } else {
+                continue
+            }
+            dp.pipeline.l2.fdb.configure(port: id, limit: spec.maxMacs)
+            dp.pipeline.l2.storm.configure(port: id, pps: spec.stormControlPPS)
+            if let net = spec.untaggedNetwork.flatMap({ plan.networkIDs[$0] }) {
+                // Static MACs and port-security MACs (the port's own: they never move).
+                for text in (spec.staticMacs ?? []) + (spec.addresses ?? []).map(\.mac) {
+                    if let mac = MACAddress(text) { dp.pipeline.l2.fdb.addStatic(network: net, mac: mac, port: id) }
+                }
+            }
+            let role = spec.isTrunk
+                ? "trunk of " + (spec.trunk ?? []).map { "\($0) (vlan \(vlanOf[$0].map(String.init) ?? "-"))" }.joined(separator: ", ")
+                    + (spec.native.map { ", native \($0)" } ?? "")
+                : "in network \(spec.untaggedNetwork ?? "-")"
+            logger.info("port \(spec.name): \(spec.kind.rawValue) \(spec.device) \(role): \(dp.ports[Int(id)]?.state ?? "?")")
+        }
+        if plan.routing.interfaces != dp.pipeline.routing.interfaces || plan.routing.routes != dp.pipeline.routing.routes {
+            for itf in plan.routing.interfaces {
+                logger.info("router \(plan.routing.routerNames[Int(itf.router)]): \(IPv4Address.format(itf.address))/\(itf.prefixLength) on network \(dp.networkNames[itf.network] ?? "?") (mac \(itf.mac), mtu \(itf.mtu))")
+            }
+        }
+        dp.pipeline.adopt(routing: plan.routing)
+        dp.pipeline.l2.invalidateCache()
+        dp.model = AppliedModel(desired: plan.desired, networkIDs: plan.networkIDs, portIDs: plan.portIDs,
+                                version: old.version + 1)
+    }
+
+    // MARK: the API's way in
+
+    /// Makes `desired` the running state: validated as a whole first (nothing changes when anything is
+    /// wrong), then applied in one step between batches. Returns what changed (or, for a dry run, what
+    /// would). `source` names the input in error messages.
+    public func commit(_ desired: NetworkConfig, dryRun: Bool = false, source: String = "api") async throws -> ApplyPlanDoc {
+        let errors = Validator.validate(desired, file: source)
+        if !errors.isEmpty { throw RequestError("invalid-config", errors.map(\.description).joined(separator: "\n")) }
+        for attempt in 0..<3 {
+            let (current, free) = try await mailbox.perform { dp in
+                (dp.model, (0..<UInt16(dp.ports.count)).filter { dp.isFree(portID: $0) })
+            }
+            let doc = ApplyPlanDoc(from: current.desired, to: desired, applied: !dryRun)
+            if dryRun || doc.isEmpty && attempt == 0 && current.desired == desired { return doc }
+            let plan = try Self.plan(from: current, to: desired, freePortIDs: free, options: options, logger: logger)
+            let logger = self.logger
+            let installed = try await mailbox.perform { dp -> Bool in
+                guard dp.model.version == plan.base else { return false }
+                Self.install(plan, on: dp, logger: logger)
+                return true
+            }
+            if installed {
+                try persist(desired)
+                return doc
+            }
+            // Somebody applied in between: give back what was opened and plan again from their state.
+            for p in plan.opened.values { p.stop(ring: nil, pool: FramePool.unused) }
+        }
+        throw RequestError("conflict", "the running state kept changing; try again")
+    }
+
+    /// Applies a document on behalf of an owner (`swivelctl apply`, SIGHUP, `PUT /v1/config`).
+    public func apply(_ document: NetworkConfig, owner: String, dryRun: Bool = false, source: String = "api") async throws -> ApplyPlanDoc {
+        let current = try await desiredState()
+        return try await commit(current.applying(document, owner: owner), dryRun: dryRun, source: source)
+    }
+
+    public func desiredState() async throws -> NetworkConfig {
+        try await mailbox.perform { dp in dp.model.desired }
+    }
+
+    /// Writes the desired state (the command line's objects aside) to the state file: a temporary file,
+    /// fsync, rename, so a crash leaves the old file or the new one, never half of one.
+    public func persist(_ desired: NetworkConfig) throws {
+        guard let path = stateFile else { return }
+        let text = try StateFile.encode(desired.without(owner: "cli"))
+        try StateFile.write(text, to: path)
+    }
+}
+
+/// The state file: YAML in the model's schema, written atomically.
+public enum StateFile {
+    public static func encode(_ config: NetworkConfig) throws -> String {
+        try ConfigWriter.yaml(config)
+    }
+
+    public static func write(_ text: String, to path: String) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        let temporary = path + ".tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw RequestError("state-file", "cannot write \(temporary): \(String(cString: strerror(errno)))") }
+        let bytes = Array(text.utf8)
+        let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        let synced = fsync(fd) == 0
+        close(fd)
+        guard written == bytes.count, synced, rename(temporary, path) == 0 else {
+            throw RequestError("state-file", "cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Reads the state file. A file that does not parse is moved aside (`PATH.corrupt-TIMESTAMP`) and
+    /// reported in the second value; a missing file is an empty state.
+    public static func read(_ path: String) -> (NetworkConfig, problem: String?) {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return (NetworkConfig(), nil) }
+        do {
+            return (try ConfigLoader.parse(text, file: path), nil)
+        } catch {
+            let aside = "\(path).corrupt-\(Int(Date().timeIntervalSince1970))"
+            _ = rename(path, aside)
+            return (NetworkConfig(), "state file \(path) is unreadable, moved to \(aside): \(error)")
+        }
+    }
+}
+
+extension FramePool {
+    /// For stopping ports that never ran (nothing of theirs is in any pool).
+    nonisolated(unsafe) static let unused = FramePool(smallCount: 1, largeCount: 0, receiveReserve: 0)
+}
+
+// MARK: one object at a time (GET|PUT|DELETE /v1/{networks|routers|ports}/{name})
+
+extension SwitchRuntime {
+    public func object<T: ModelObject>(_ list: KeyPath<NetworkConfig, [T]>, named name: String, kind: String) async throws -> T {
+        guard let o = try await desiredState()[keyPath: list].first(where: { $0.name == name }) else {
+            throw RequestError("unknown-\(kind)", "no \(kind) named '\(name)'")
+        }
+        return o
+    }
+
+    /// Creates or replaces one object (owner `api` unless it says otherwise), validated with everything else.
+    public func put<T: ModelObject>(_ object: T, into list: WritableKeyPath<NetworkConfig, [T]>, name: String,
+                                    dryRun: Bool = false) async throws -> ApplyPlanDoc {
+        guard object.name == name else {
+            throw RequestError("invalid-body", "the body names '\(object.name)' but the path names '\(name)'")
+        }
+        var o = object
+        if o.owner == nil { o.owner = "api" }
+        var desired = try await desiredState()
+        if let i = desired[keyPath: list].firstIndex(where: { $0.name == name }) { desired[keyPath: list][i] = o } else { desired[keyPath: list].append(o) }
+        return try await commit(desired, dryRun: dryRun)
+    }
+
+    public func delete<T: ModelObject>(from list: WritableKeyPath<NetworkConfig, [T]>, name: String, kind: String,
+                                       dryRun: Bool = false) async throws -> ApplyPlanDoc {
+        var desired = try await desiredState()
+        guard let i = desired[keyPath: list].firstIndex(where: { $0.name == name }) else {
+            throw RequestError("unknown-\(kind)", "no \(kind) named '\(name)'")
+        }
+        desired[keyPath: list].remove(at: i)
+        return try await commit(desired, dryRun: dryRun)
+    }
+}
