@@ -113,6 +113,9 @@ public enum APIServer {
             return try refused(e)
         } catch let e as DecodingError {
             return try json(APIErrorDoc(code: "invalid-body", message: "\(e)"), status: .badRequest)
+        } catch let e as HTTPError {
+            // The body did not decode (Hummingbird wraps the decoder's error): same error shape as ours.
+            return try json(APIErrorDoc(code: "invalid-body", message: e.body ?? "\(e)"), status: e.status)
         }
     }
 

@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+
+/// Every operation of Docs/openapi.yaml, answered by a real swiveld: documented statuses, answers that
+/// match the documented schemas, error cases included (Helpers/openapi_check.py does the checking).
+@Suite(.serialized, .enabled(if: getuid() == 0, "needs root for namespaces and veth"))
+struct APITests {
+    static let spec = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Docs/openapi.yaml").path
+
+    @Test func theServerMatchesItsOpenAPIDocument() throws {
+        let lab = Lab()
+        defer { lab.cleanup() }
+        for i in 1...3 { try lab.addVethHost(i) }
+        let config = try lab.writeConfig("""
+            networks:
+              - {name: blue, subnets: [{cidr: 10.1.0.0/24, gateway: 10.1.0.1}]}
+            routers:
+              - {name: edge, networks: [blue]}
+            ports:
+              - {name: p1, kind: afpacket, device: \(lab.vethPort(1)), network: blue}
+              - {name: p2, kind: afpacket, device: \(lab.vethPort(2)), network: blue}
+            """)
+        try lab.startSwitch(["--config", config])
+        let p3: [String: Any] = ["name": "p3", "kind": "afpacket", "device": lab.vethPort(3), "network": "blue"]
+        let requests: [[Any]] = [
+            ["GET", "/v1/health", NSNull()],
+            ["GET", "/v1/config", NSNull()],
+            ["PUT", "/v1/config?owner=api&dry_run=1", ["ports": [p3]]],
+            ["PUT", "/v1/config?owner=api", ["networks": [["name": "x1"]]]],
+            ["PUT", "/v1/config?owner=api", ["ports": [["name": "bad", "kind": "tap", "device": "t", "network": "nosuch"]]]],
+            ["GET", "/v1/networks/blue", NSNull()],
+            ["GET", "/v1/networks/nosuch", NSNull()],
+            ["PUT", "/v1/networks/green", ["name": "green"]],
+            ["PUT", "/v1/networks/green?dry_run=1", ["name": "other"]],
+            ["DELETE", "/v1/networks/green", NSNull()],
+            ["DELETE", "/v1/networks/nosuch", NSNull()],
+            ["GET", "/v1/routers/edge", NSNull()],
+            ["GET", "/v1/routers/nosuch", NSNull()],
+            ["PUT", "/v1/routers/r2", ["name": "r2", "networks": [["network": "blue", "address": "10.1.0.2"]]]],
+            ["PUT", "/v1/routers/r3", ["name": "r3", "networks": [["network": "nosuch"]]]],
+            ["DELETE", "/v1/routers/r2", NSNull()],
+            ["DELETE", "/v1/routers/nosuch", NSNull()],
+            ["GET", "/v1/ports/p1", NSNull()],
+            ["GET", "/v1/ports/nosuch", NSNull()],
+            ["PUT", "/v1/ports/p3", p3],
+            ["PUT", "/v1/ports/p4", ["name": "p4", "kind": "bridge", "device": "x"]],
+            ["DELETE", "/v1/ports/p3", NSNull()],
+            ["DELETE", "/v1/ports/nosuch", NSNull()],
+            ["GET", "/v1/state/ports", NSNull()],
+            ["GET", "/v1/state/fdb", NSNull()],
+            ["GET", "/v1/state/flows", NSNull()],
+            ["GET", "/v1/state/drops", NSNull()],
+            ["GET", "/v1/state/counters", NSNull()],
+            ["GET", "/v1/state/routes", NSNull()],
+            ["GET", "/v1/state/neighbors", NSNull()],
+            ["POST", "/v1/actions/fdb-flush", NSNull()],
+            ["POST", "/v1/actions/fdb-flush", ["network": "nosuch"]],
+            ["POST", "/v1/actions/fdb-add", ["network": "blue", "port": "p1", "mac": "02:00:00:00:00:77"]],
+            ["POST", "/v1/actions/fdb-add", ["network": "blue", "port": "p1", "mac": "ff:ff:ff:ff:ff:ff"]],
+            ["POST", "/v1/actions/fdb-del", ["network": "blue", "mac": "02:00:00:00:00:77"]],
+            ["POST", "/v1/actions/fdb-del", ["network": "blue", "mac": "02:00:00:00:00:77"]],
+            ["POST", "/v1/actions/flows-flush", NSNull()],
+            ["POST", "/v1/actions/route-add", ["router": "edge", "to": "10.9.0.0/16", "via": "10.1.0.254"]],
+            ["POST", "/v1/actions/route-add", ["router": "nosuch", "to": "10.9.0.0/16", "via": "10.1.0.254"]],
+            ["POST", "/v1/actions/route-add", ["router": "edge", "to": "10.9.0.0/33", "via": "10.1.0.254"]],
+            ["POST", "/v1/actions/route-del", ["router": "edge", "to": "10.9.0.0/16"]],
+            ["POST", "/v1/actions/route-del", ["router": "edge", "to": "10.9.0.0/16"]],
+            ["POST", "/v1/actions/trace", ["port": "p1", "packet": "ip_dst=10.1.0.5,udp"]],
+            ["POST", "/v1/actions/trace", ["port": "nosuch", "packet": "udp"]],
+            ["POST", "/v1/actions/trace-live", ["port": "p1", "count": 1, "timeout": 0.3]],
+            ["POST", "/v1/actions/trace-live", ["port": "p1", "count": 0]],
+            ["GET", "/v1/capture?port=p1&duration=0.3", NSNull()],
+            ["GET", "/v1/capture", NSNull()],
+            ["GET", "/v1/capture?port=nosuch", NSNull()],
+        ]
+        let file = try lab.writeConfig(String(decoding: try JSONSerialization.data(withJSONObject: requests), as: UTF8.self), name: "requests")
+        let result = try Shell.run("\(Binaries.helpers)/openapi_check.py \(lab.socket) \(Self.spec) \(file)", check: false)
+        #expect(result.status == 0 && result.out.hasPrefix("ok "), "\(result.out)\(result.err)")
+    }
+}
