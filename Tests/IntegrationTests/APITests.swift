@@ -21,7 +21,9 @@ struct APITests {
               - {name: p1, kind: afpacket, device: \(lab.vethPort(1)), network: blue}
               - {name: p2, kind: afpacket, device: \(lab.vethPort(2)), network: blue}
             """)
-        try lab.startSwitch(["--config", config])
+        try lab.startSwitch(["--config", config, "--socket-group", "root"])
+        #expect(try Shell.run("stat -c '%a %G' \(lab.socket)").out.trimmingCharacters(in: .whitespacesAndNewlines) == "660 root",
+                "--socket-group opens the socket to the group")
         let p3: [String: Any] = ["name": "p3", "kind": "afpacket", "device": lab.vethPort(3), "network": "blue"]
         let requests: [[Any]] = [
             ["GET", "/v1/health", NSNull()],

@@ -135,6 +135,9 @@ struct ConfigApplyTests {
         #expect(try lab.ping(from: 1, to: 3))
         #expect(try lab.ping(from: 2, to: 3))
 
+        // What config show prints applies again unchanged.
+        let shown = try lab.writeConfig(try lab.ctl("config show"), name: "shown")
+        #expect(try lab.ctl("apply -f \(shown)").contains("no change"))
         // Applying the file again replaces only what the file owns: the API's port stays.
         #expect(try lab.ctl("apply -f \(file)").contains("no change"))
         #expect(try ports(lab) == ["p1", "p2", "p3"])
