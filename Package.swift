@@ -10,6 +10,7 @@ let package = Package(
     products: [
         .executable(name: "swiveld", targets: ["swiveld"]),
         .executable(name: "swivelctl", targets: ["swivelctl"]),
+        .executable(name: "swivel-cni", targets: ["swivel-cni"]),
         .library(name: "SwivelPacket", targets: ["SwivelPacket"]),
         .library(name: "SwivelPipeline", targets: ["SwivelPipeline"]),
         .library(name: "SwivelPorts", targets: ["SwivelPorts"]),
@@ -65,12 +66,20 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .executableTarget(name: "swivelctl", dependencies: [
-            "SwivelControl",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        // The API's client: swivelctl and the CNI plugin share it (SwiftNIO only, no server stack).
+        .target(name: "SwivelClient", dependencies: [
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
+        .executableTarget(name: "swivelctl", dependencies: [
+            "SwivelControl", "SwivelClient",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
+        // The CNI plugin: runs once per container attach, so it stays small (no argument parser, no server).
+        .executableTarget(name: "swivel-cni", dependencies: [
+            "SwivelControl", "SwivelClient", "SwivelPacket", .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
 
         .testTarget(name: "SwivelPacketTests", dependencies: ["SwivelPacket"]),
@@ -79,6 +88,6 @@ let package = Package(
                     exclude: ["Fixtures"]),
         .testTarget(name: "SwivelControlTests", dependencies: ["SwivelControl"]),
         // Real namespaces, veth pairs, TAPs and a real swiveld (needs root).
-        .testTarget(name: "IntegrationTests", dependencies: ["swiveld", "swivelctl"], exclude: ["Helpers"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["swiveld", "swivelctl", "swivel-cni"], exclude: ["Helpers"]),
     ]
 )

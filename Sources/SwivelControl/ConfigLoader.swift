@@ -294,6 +294,7 @@ public enum Validator {
         }
         validateRouting(c, add: add)
         var ports = Set<String>(), devices: [String: String] = [:], staticOwners: [String: String] = [:]
+        var pinnedIPs: [String: String] = [:]
         for (i, p) in c.ports.enumerated() {
             let key = "ports[\(i)]"
             if !ports.insert(p.name).inserted { add(key, "ports.\(p.name)", "duplicate port name '\(p.name)'") }
@@ -336,6 +337,13 @@ public enum Validator {
             var secured = Set<String>()
             for a in p.addresses ?? [] where !secured.insert(a.mac).inserted {
                 add(key, "ports.\(p.name).addresses", "\(a.mac) is listed twice")
+            }
+            // An address pinned to two ports would let either impersonate the other.
+            for ip in (p.addresses ?? []).flatMap({ $0.ips ?? [] }) {
+                if let other = pinnedIPs[ip], other != p.name {
+                    add(key, "ports.\(p.name).addresses", "\(ip) is already an address of port '\(other)'")
+                }
+                pinnedIPs[ip] = p.name
             }
             if let net = p.untaggedNetwork, !p.isTrunk {
                 for mac in p.staticMacs ?? [] {

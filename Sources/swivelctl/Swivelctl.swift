@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SwivelControl
 import NIOHTTP1
+import SwivelClient
 
 @main
 struct Swivelctl: AsyncParsableCommand {

@@ -42,6 +42,7 @@ enum Binaries {
     }
     static var swiveld: String { directory.appendingPathComponent("swiveld").path }
     static var swivelctl: String { directory.appendingPathComponent("swivelctl").path }
+    static var cni: String { directory.appendingPathComponent("swivel-cni").path }
     static var helpers: String { URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Helpers").path }
 }
 

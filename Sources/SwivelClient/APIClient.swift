@@ -4,16 +4,18 @@ import NIOHTTP1
 import NIOPosix
 
 /// A minimal client of swiveld's HTTP/JSON API on its Unix socket, on SwiftNIO's HTTP/1.1 codec
-/// (already a dependency of the server), so swivelctl stays small and needs no TLS stack.
-struct APIClient {
-    var socketPath: String
+/// (already a dependency of the server), so swivelctl and the CNI plugin stay small and need no TLS stack.
+public struct APIClient {
+    public var socketPath: String
+    public init(socketPath: String) { self.socketPath = socketPath }
 
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+        public init(description: String) { self.description = description }
     }
 
     /// Sends a request; the answer's body is collected, or written to `sink` as it arrives (captures).
-    func request(_ method: HTTPMethod, _ path: String, body: Data? = nil, sink: FileHandle? = nil) async throws -> (Int, Data) {
+    public func request(_ method: HTTPMethod, _ path: String, body: Data? = nil, sink: FileHandle? = nil) async throws -> (Int, Data) {
         let collector = ResponseCollector(sink: sink)
         let channel: Channel
         do {

@@ -1,0 +1,279 @@
+import Foundation
+import NIOHTTP1
+import SwivelClient
+import SwivelControl
+import SwivelPacket
+
+/// The network configuration on stdin: the standard keys and Swivel's (`network`, `socket`, `mtu`).
+struct NetConf {
+    var cniVersion: String
+    var name: String
+    var network: String
+    var socket: String
+    var mtu: Int?
+    /// The `ipam` object as given, passed whole to a delegated IPAM plugin.
+    var ipam: [String: Any]?
+    var raw: [String: Any]
+
+    static func parse(_ data: Data) throws -> NetConf {
+        guard let raw = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw CNIError(code: 6, msg: "failed to decode the network configuration (expected a JSON object on stdin)")
+        }
+        return NetConf(cniVersion: raw["cniVersion"] as? String ?? "0.4.0", name: raw["name"] as? String ?? "",
+                       network: raw["network"] as? String ?? NetworkConfig.defaultNetworkName,
+                       socket: raw["socket"] as? String ?? "/run/swivel/swiveld.sock", mtu: raw["mtu"] as? Int,
+                       ipam: raw["ipam"] as? [String: Any], raw: raw)
+    }
+}
+
+/// A CNI error result (spec section "Error"): code, msg, details.
+struct CNIError: Error {
+    var code: Int
+    var msg: String
+    var details: String = ""
+
+    func report(version: String) {
+        let doc: [String: Any] = ["cniVersion": version, "code": code, "msg": msg, "details": details]
+        if let data = try? JSONSerialization.data(withJSONObject: doc, options: [.sortedKeys]) {
+            FileHandle.standardOutput.write(data)
+        }
+        FileHandle.standardError.write(Data("swivel-cni: \(msg) \(details)\n".utf8))
+    }
+}
+
+struct Plugin {
+    let config: NetConf
+    let environment: [String: String]
+    var containerID: String { environment["CNI_CONTAINERID"] ?? "" }
+    var netns: String { environment["CNI_NETNS"] ?? "" }
+    var ifname: String { environment["CNI_IFNAME"] ?? "eth0" }
+    var client: APIClient { APIClient(socketPath: config.socket) }
+
+    /// The port's name in swiveld and its host-side veth: both derived from the attachment (container,
+    /// interface), so DEL and GC find them from the attachment alone.
+    var portName: String { Self.portName(containerID: containerID, ifname: ifname) }
+    static func portName(containerID: String, ifname: String) -> String { "cni-\(containerID.prefix(12))-\(ifname)" }
+    var hostDevice: String {
+        var h: UInt32 = 0x811C_9DC5
+        for b in "\(containerID)/\(ifname)".utf8 { h = (h ^ UInt32(b)) &* 0x0100_0193 }
+        return "swc" + String(format: "%08x", h)
+    }
+
+    func require(_ keys: [String]) throws {
+        for k in keys where (environment[k] ?? "").isEmpty { throw CNIError(code: 4, msg: "\(k) is not set") }
+    }
+
+    // MARK: commands
+
+    func add() async throws {
+        try require(["CNI_CONTAINERID", "CNI_NETNS", "CNI_IFNAME"])
+        let desired = try await desiredState()
+        guard desired.networks.contains(where: { $0.name == config.network }) || config.network == NetworkConfig.defaultNetworkName else {
+            throw CNIError(code: 7, msg: "swiveld has no network '\(config.network)'")
+        }
+        // The veth pair is made inside the container's namespace and the host end moved out, so the
+        // container's interface never appears in the host namespace.
+        try run("nsenter", ["--net=\(netns)", "ip", "link", "add", ifname, "type", "veth", "peer", "name", hostDevice, "netns", "1"])
+        do {
+            if let mtu = config.mtu {
+                try run("ip", ["link", "set", hostDevice, "mtu", "\(mtu)"])
+                try run("nsenter", ["--net=\(netns)", "ip", "link", "set", ifname, "mtu", "\(mtu)"])
+            }
+            try run("ip", ["link", "set", hostDevice, "up"])
+            // From ip, not /sys: nsenter --net does not remount sysfs, which still shows the host's interfaces.
+            let link = try run("nsenter", ["--net=\(netns)", "ip", "-o", "link", "show", "dev", ifname])
+            guard let mac = link.split(separator: " ").drop(while: { $0 != "link/ether" }).dropFirst().first.map(String.init) else {
+                throw CNIError(code: 11, msg: "cannot read the MAC address of \(ifname)", details: link)
+            }
+            let lease = try await attach(mac: mac, desired: desired)
+            try run("nsenter", ["--net=\(netns)", "ip", "addr", "add", lease.cidr, "dev", ifname])
+            try run("nsenter", ["--net=\(netns)", "ip", "link", "set", ifname, "up"])
+            if let gateway = lease.gateway {
+                try run("nsenter", ["--net=\(netns)", "ip", "route", "replace", "default", "via", gateway, "dev", ifname])
+            }
+            var result: [String: Any] = [
+                "cniVersion": config.cniVersion,
+                "interfaces": [["name": hostDevice], ["name": ifname, "mac": mac, "sandbox": netns]],
+                "ips": [["address": lease.cidr, "interface": 1].merging(lease.gateway.map { ["gateway": $0] } ?? [:]) { a, _ in a }],
+                "routes": lease.gateway.map { [["dst": "0.0.0.0/0", "gw": $0]] } ?? [],
+                "dns": [String: Any](),
+            ]
+            if config.cniVersion == "0.4.0" {
+                result["ips"] = (result["ips"] as? [[String: Any]])?.map { $0.merging(["version": "4"]) { a, _ in a } }
+            }
+            FileHandle.standardOutput.write(try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys]))
+        } catch {
+            _ = try? run("ip", ["link", "del", hostDevice])
+            try? await releaseDelegated()
+            throw error
+        }
+    }
+
+    /// Idempotent: succeeds when the port, the veth or the namespace is already gone.
+    func del() async throws {
+        try require(["CNI_CONTAINERID", "CNI_IFNAME"])
+        let (status, body) = try await call(.DELETE, "/v1/ports/\(portName)")
+        guard status == 200 || status == 404 else { throw CNIError(code: 11, msg: "swiveld refused to remove \(portName)", details: body) }
+        if (try? run("ip", ["link", "show", hostDevice])) != nil { _ = try? run("ip", ["link", "del", hostDevice]) }
+        try await releaseDelegated()
+    }
+
+    func check() async throws {
+        try require(["CNI_CONTAINERID", "CNI_NETNS", "CNI_IFNAME"])
+        let (status, body) = try await call(.GET, "/v1/ports/\(portName)")
+        guard status == 200, let port = try? JSONDecoder().decode(PortSpec.self, from: Data(body.utf8)) else {
+            throw CNIError(code: 11, msg: "port \(portName) is not attached to swiveld")
+        }
+        let addresses = try run("nsenter", ["--net=\(netns)", "ip", "-o", "-4", "addr", "show", "dev", ifname])
+        for ip in port.addresses?.first?.ips ?? [] where !addresses.contains(" \(ip)/") {
+            throw CNIError(code: 11, msg: "\(ifname) in \(netns) does not have \(ip)")
+        }
+        guard (try? run("ip", ["link", "show", hostDevice])) != nil else { throw CNIError(code: 11, msg: "host interface \(hostDevice) is gone") }
+    }
+
+    /// Error 50 ("the plugin is not available") while swiveld does not answer.
+    func status() async throws {
+        guard let (code, _) = try? await call(.GET, "/v1/health"), code == 200 else {
+            throw CNIError(code: 50, msg: "swiveld is not answering on \(config.socket)")
+        }
+    }
+
+    /// Removes the `cni` ports of this network whose attachment is not in `cni.dev/attachments`.
+    func gc() async throws {
+        let valid = Set(((config.raw["cni.dev/attachments"] as? [[String: Any]]) ?? []).map {
+            Self.portName(containerID: $0["containerID"] as? String ?? "", ifname: $0["ifname"] as? String ?? "")
+        })
+        let desired = try await desiredState()
+        for port in desired.ports where port.owner == "cni" && port.network == config.network && !valid.contains(port.name) {
+            let (status, body) = try await call(.DELETE, "/v1/ports/\(port.name)")
+            guard status == 200 || status == 404 else { throw CNIError(code: 11, msg: "cannot remove \(port.name)", details: body) }
+            if (try? run("ip", ["link", "show", port.device])) != nil { _ = try? run("ip", ["link", "del", port.device]) }
+        }
+    }
+
+    /// Allocates an address and attaches the host end as a port secured to the container's MAC and that
+    /// address. With the built-in IPAM two attaches at once may pick the same address: swiveld refuses the
+    /// second (an address belongs to one port), which then picks again.
+    func attach(mac: String, desired first: NetworkConfig) async throws -> Lease {
+        var desired = first
+        for attempt in 0..<8 {
+            let lease = try await allocate(desired: desired)
+            var port = PortSpec(name: portName, kind: .afpacket, device: hostDevice, network: config.network, owner: "cni")
+            port.addresses = [PortAddress(mac: mac, ips: [lease.address])]
+            let (status, answer) = try await call(.PUT, "/v1/ports/\(portName)", body: try JSONEncoder().encode(port))
+            if status == 200 { return lease }
+            try await releaseDelegated()
+            guard answer.contains("is already an address of port"), attempt < 7 else {
+                throw CNIError(code: 11, msg: "swiveld refused the port", details: answer)
+            }
+            desired = try await desiredState()
+        }
+        throw CNIError(code: 11, msg: "could not attach \(portName)")
+    }
+
+    // MARK: IPAM
+
+    struct Lease { var address: String; var cidr: String; var gateway: String? }
+
+    /// The built-in IPAM (`"ipam": {"type": "swivel"}` or no ipam): the lowest address of the network's
+    /// first subnet that is not its gateway and not held by a port. The port's `addresses` are the lease,
+    /// so removing the port releases it and nothing can leak. Any other type is delegated.
+    func allocate(desired: NetworkConfig) async throws -> Lease {
+        let type = config.ipam?["type"] as? String ?? "swivel"
+        if type != "swivel" { return try await delegate("ADD") }
+        guard let subnet = desired.networks.first(where: { $0.name == config.network })?.subnets?.first,
+              let prefix = IPv4Prefix(subnet.cidr), prefix.length <= 30 else {
+            throw CNIError(code: 7, msg: "network '\(config.network)' has no subnet to allocate from")
+        }
+        var taken = Set(desired.ports.flatMap { $0.addresses ?? [] }.flatMap { $0.ips ?? [] }.compactMap(IPv4Address.parse))
+        if let g = subnet.gateway.flatMap(IPv4Address.parse) { taken.insert(g) }
+        let first = prefix.network + 1, last = prefix.network | ~prefix.mask - 1
+        guard let free = (first...last).first(where: { !taken.contains($0) }) else {
+            throw CNIError(code: 7, msg: "no free address in \(subnet.cidr)")
+        }
+        let text = IPv4Address.format(free)
+        return Lease(address: text, cidr: "\(text)/\(prefix.length)", gateway: subnet.gateway)
+    }
+
+    /// Runs the IPAM plugin named in the config (found in CNI_PATH) with the same environment and config,
+    /// in a spec version it speaks (asked with VERSION).
+    func delegate(_ command: String) async throws -> Lease {
+        let type = config.ipam?["type"] as? String ?? ""
+        guard let path = (environment["CNI_PATH"] ?? "").split(separator: ":").map({ "\($0)/\(type)" })
+            .first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw CNIError(code: 2, msg: "IPAM plugin '\(type)' not found in CNI_PATH")
+        }
+        var conf = config.raw
+        let versions = (try? JSONSerialization.jsonObject(with: Data(try exec(path, command: "VERSION", stdin: conf).utf8))) as? [String: Any]
+        let theirs = versions?["supportedVersions"] as? [String] ?? []
+        let version = ["1.1.0", "1.0.0", "0.4.0"].first { theirs.contains($0) && supportedVersions.contains($0) } ?? config.cniVersion
+        conf["cniVersion"] = version
+        let out = try exec(path, command: command, stdin: conf)
+        guard command == "ADD" else { return Lease(address: "", cidr: "", gateway: nil) }
+        guard let result = (try? JSONSerialization.jsonObject(with: Data(out.utf8))) as? [String: Any],
+              let ip = (result["ips"] as? [[String: Any]])?.first, let cidr = ip["address"] as? String else {
+            throw CNIError(code: 999, msg: "IPAM plugin '\(type)' answered without an address", details: out)
+        }
+        return Lease(address: String(cidr.split(separator: "/")[0]), cidr: cidr, gateway: ip["gateway"] as? String)
+    }
+
+    func releaseDelegated() async throws {
+        let type = config.ipam?["type"] as? String ?? "swivel"
+        if type != "swivel" { _ = try await delegate("DEL") }
+    }
+
+    // MARK: plumbing
+
+    func desiredState() async throws -> NetworkConfig {
+        let (status, body) = try await call(.GET, "/v1/config")
+        guard status == 200, let config = try? JSONDecoder().decode(NetworkConfig.self, from: Data(body.utf8)) else {
+            throw CNIError(code: 11, msg: "swiveld answered \(status) for its configuration", details: body)
+        }
+        return config
+    }
+
+    func call(_ method: HTTPMethod, _ path: String, body: Data? = nil) async throws -> (Int, String) {
+        do {
+            let (status, data) = try await client.request(method, path, body: body)
+            return (status, String(decoding: data, as: UTF8.self))
+        } catch {
+            throw CNIError(code: 11, msg: "cannot reach swiveld at \(config.socket)", details: "\(error)")
+        }
+    }
+
+    @discardableResult
+    func run(_ tool: String, _ arguments: [String]) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = [tool] + arguments
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let error = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else {
+            throw CNIError(code: 11, msg: "\(tool) \(arguments.joined(separator: " ")) failed", details: error.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        return text
+    }
+
+    func exec(_ path: String, command: String, stdin: [String: Any]) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        var env = environment
+        env["CNI_COMMAND"] = command
+        p.environment = env
+        let input = Pipe(), out = Pipe()
+        p.standardInput = input
+        p.standardOutput = out
+        try p.run()
+        input.fileHandleForWriting.write(try JSONSerialization.data(withJSONObject: stdin))
+        try input.fileHandleForWriting.close()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { throw CNIError(code: 999, msg: "IPAM plugin failed on \(command)", details: text) }
+        return text
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import Testing
+
+/// swivel-cni called the way container runtimes call CNI plugins: environment variables, the network
+/// configuration on stdin, the result or error JSON on stdout.
+@Suite(.serialized, .enabled(if: getuid() == 0, "needs root for namespaces and veth"))
+struct CNITests {
+    struct Call { var status: Int32; var json: [String: Any]; var raw: String }
+
+    func cni(_ lab: Lab, _ command: String, container: String = "", netns: String = "", conf: [String: Any]) throws -> Call {
+        let confFile = try lab.writeConfig(String(decoding: try JSONSerialization.data(withJSONObject: conf), as: UTF8.self),
+                                           name: "cni-\(UInt32.random(in: 0...UInt32.max))")
+        let env = "CNI_COMMAND=\(command) CNI_CONTAINERID=\(container) CNI_NETNS=\(netns) CNI_IFNAME=eth0 CNI_PATH=/usr/lib/cni"
+        let r = try Shell.run("env \(env) \(Binaries.cni) < \(confFile)", check: false)
+        try? FileManager.default.removeItem(atPath: confFile)
+        let json = (try? JSONSerialization.jsonObject(with: Data(r.out.utf8))) as? [String: Any] ?? [:]
+        return Call(status: r.status, json: json, raw: r.out + r.err)
+    }
+
+    func conf(_ lab: Lab, version: String, ipam: [String: Any] = ["type": "swivel"], extra: [String: Any] = [:]) -> [String: Any] {
+        ["cniVersion": version, "name": "swivel-test", "type": "swivel-cni", "network": "blue", "socket": lab.socket, "ipam": ipam]
+            .merging(extra) { _, b in b }
+    }
+
+    func cniPorts(_ lab: Lab) throws -> [String] {
+        let all = try JSONSerialization.jsonObject(with: Data(try lab.ctl("port show --json").utf8)) as? [[String: Any]] ?? []
+        return all.compactMap { $0["name"] as? String }.filter { $0.hasPrefix("cni-") }.sorted()
+    }
+
+    func hostVeths() throws -> [String] {
+        try Shell.run("ip -br link").out.split(separator: "\n").map { String($0.split(separator: " ")[0]) }.filter { $0.hasPrefix("swc") }
+    }
+
+    func startSwitch(_ lab: Lab, subnet: String = "10.3.0") throws {
+        try lab.startSwitch(["--network", "blue,subnet=\(subnet).0/24,gateway=\(subnet).1", "--router", "edge,networks=blue",
+                             "--port", "tap:\(lab.tapPort(9)),network=blue"])
+    }
+
+    @Test(arguments: ["1.0.0", "1.1.0"]) func addCheckDelGCWithTheBuiltInIPAM(version: String) throws {
+        let lab = Lab()
+        defer { lab.cleanup(); for v in (try? hostVeths()) ?? [] { _ = try? Shell.run("ip link del \(v)", check: false) } }
+        try startSwitch(lab)
+        for i in 1...2 { try lab.addNamespace(i) }
+        var addresses: [String] = []
+        for i in 1...2 {
+            let add = try cni(lab, "ADD", container: "\(lab.tag)c\(i)", netns: "/var/run/netns/\(lab.ns(i))", conf: conf(lab, version: version))
+            #expect(add.status == 0, "\(add.raw)")
+            #expect(add.json["cniVersion"] as? String == version)
+            let interfaces = add.json["interfaces"] as? [[String: Any]] ?? []
+            #expect(interfaces.count == 2 && interfaces[1]["sandbox"] as? String == "/var/run/netns/\(lab.ns(i))" && interfaces[1]["name"] as? String == "eth0")
+            let ip = (add.json["ips"] as? [[String: Any]])?.first
+            let address = ip?["address"] as? String ?? ""
+            #expect(address.hasPrefix("10.3.0.") && address.hasSuffix("/24") && ip?["gateway"] as? String == "10.3.0.1" && ip?["interface"] as? Int == 1)
+            addresses.append(String(address.split(separator: "/")[0]))
+        }
+        #expect(Set(addresses).count == 2, "two containers, two addresses: \(addresses)")
+        // A namespace on a TAP port of the same network, the way a VM would be.
+        try lab.addNamespace(9)
+        try waitFor("the TAP") { (try? Shell.run("ip link show \(lab.tapPort(9))"))?.status == 0 }
+        try Shell.run("ip link set \(lab.tapPort(9)) netns \(lab.ns(9)) && ip -n \(lab.ns(9)) addr add 10.3.0.99/24 dev \(lab.tapPort(9)) && ip -n \(lab.ns(9)) link set \(lab.tapPort(9)) up")
+        #expect(try Shell.run("ip netns exec \(lab.ns(1)) ping -c 2 -i 0.2 -W 2 \(addresses[1])", check: false).status == 0)
+        #expect(try Shell.run("ip netns exec \(lab.ns(2)) ping -c 2 -i 0.2 -W 2 10.3.0.99", check: false).status == 0)
+        #expect(try Shell.run("ip netns exec \(lab.ns(1)) ping -c 1 -W 2 10.3.0.1", check: false).status == 0, "the gateway from the result")
+        #expect(try cni(lab, "CHECK", container: "\(lab.tag)c1", netns: "/var/run/netns/\(lab.ns(1))", conf: conf(lab, version: version)).status == 0)
+        #expect(try cniPorts(lab).count == 2)
+
+        // DEL twice: both succeed; the port and the host veth are gone.
+        for _ in 0..<2 {
+            let del = try cni(lab, "DEL", container: "\(lab.tag)c1", netns: "/var/run/netns/\(lab.ns(1))", conf: conf(lab, version: version))
+            #expect(del.status == 0, "\(del.raw)")
+        }
+        #expect(try cniPorts(lab).count == 1)
+        #expect(try cni(lab, "CHECK", container: "\(lab.tag)c1", netns: "/var/run/netns/\(lab.ns(1))", conf: conf(lab, version: version)).status != 0)
+
+        if version == "1.1.0" {
+            // GC with no attachment listed removes container 2's port; STATUS answers 50 without swiveld.
+            let gc = try cni(lab, "GC", conf: conf(lab, version: version, extra: ["cni.dev/attachments": [[String: Any]]()]))
+            #expect(gc.status == 0, "\(gc.raw)")
+            #expect(try cniPorts(lab).isEmpty && hostVeths().isEmpty)
+            #expect(try cni(lab, "STATUS", conf: conf(lab, version: version)).status == 0)
+            lab.stopSwitch()
+            let status = try cni(lab, "STATUS", conf: conf(lab, version: version))
+            #expect(status.status != 0 && status.json["code"] as? Int == 50, "\(status.raw)")
+        }
+        let versions = try cni(lab, "VERSION", conf: ["cniVersion": version])
+        #expect((versions.json["supportedVersions"] as? [String])?.contains(version) == true)
+    }
+
+    @Test func delegatedHostLocalIPAMLeasesAreReleased() throws {
+        let lab = Lab()
+        let dataDir = "/tmp/\(lab.tag)-ipam"
+        defer {
+            lab.cleanup()
+            try? FileManager.default.removeItem(atPath: dataDir)
+            for v in (try? hostVeths()) ?? [] { _ = try? Shell.run("ip link del \(v)", check: false) }
+        }
+        try startSwitch(lab, subnet: "10.4.0")
+        for i in 1...2 { try lab.addNamespace(i) }
+        let ipam: [String: Any] = ["type": "host-local", "dataDir": dataDir,
+                                   "ranges": [[["subnet": "10.4.0.0/24", "gateway": "10.4.0.1", "rangeStart": "10.4.0.50"]]]]
+        for i in 1...2 {
+            let add = try cni(lab, "ADD", container: "\(lab.tag)h\(i)", netns: "/var/run/netns/\(lab.ns(i))", conf: conf(lab, version: "1.0.0", ipam: ipam))
+            #expect(add.status == 0, "\(add.raw)")
+            #expect(((add.json["ips"] as? [[String: Any]])?.first?["address"] as? String)?.hasPrefix("10.4.0.5") == true, "\(add.raw)")
+        }
+        #expect(try Shell.run("ip netns exec \(lab.ns(1)) ping -c 2 -i 0.2 -W 2 10.4.0.51", check: false).status == 0)
+        let leases = { (try? FileManager.default.contentsOfDirectory(atPath: "\(dataDir)/swivel-test"))?.filter { $0.hasPrefix("10.") } ?? [] }
+        #expect(leases().count == 2)
+        for i in 1...2 {
+            #expect(try cni(lab, "DEL", container: "\(lab.tag)h\(i)", netns: "/var/run/netns/\(lab.ns(i))", conf: conf(lab, version: "1.0.0", ipam: ipam)).status == 0)
+        }
+        #expect(leases().isEmpty, "DEL released the leases: \(leases())")
+        #expect(try cniPorts(lab).isEmpty)
+    }
+
+    @Test func fiftyAttachCyclesLeaveNothingBehind() throws {
+        let lab = Lab()
+        defer { lab.cleanup(); for v in (try? hostVeths()) ?? [] { _ = try? Shell.run("ip link del \(v)", check: false) } }
+        try startSwitch(lab, subnet: "10.5.0")
+        for cycle in 0..<50 {
+            let ns = "\(lab.tag)cy"
+            try Shell.run("ip netns add \(ns)")
+            let add = try cni(lab, "ADD", container: "\(lab.tag)cycle\(cycle)", netns: "/var/run/netns/\(ns)", conf: conf(lab, version: "1.0.0"))
+            let del = try cni(lab, "DEL", container: "\(lab.tag)cycle\(cycle)", netns: "/var/run/netns/\(ns)", conf: conf(lab, version: "1.0.0"))
+            try Shell.run("ip netns del \(ns)")
+            #expect(add.status == 0 && del.status == 0, "cycle \(cycle): \(add.raw) \(del.raw)")
+            #expect(((add.json["ips"] as? [[String: Any]])?.first?["address"] as? String) == "10.5.0.2/24", "the address is reused: \(add.raw)")
+        }
+        #expect(try cniPorts(lab).isEmpty && hostVeths().isEmpty)
+        #expect(try !Shell.run("ip netns list").out.contains("\(lab.tag)cy"))
+    }
+}
