@@ -53,10 +53,17 @@ struct Plugin {
     /// interface), so DEL and GC find them from the attachment alone.
     var portName: String { Self.portName(containerID: containerID, ifname: ifname) }
     static func portName(containerID: String, ifname: String) -> String { "cni-\(containerID.prefix(12))-\(ifname)" }
-    var hostDevice: String {
+    var attachmentHash: UInt32 {
         var h: UInt32 = 0x811C_9DC5
         for b in "\(containerID)/\(ifname)".utf8 { h = (h ^ UInt32(b)) &* 0x0100_0193 }
-        return "swc" + String(format: "%08x", h)
+        return h
+    }
+    var hostDevice: String { "swc" + String(format: "%08x", attachmentHash) }
+    /// The container interface's MAC, chosen here (locally administered, from the attachment) so the
+    /// plugin knows it without asking the kernel.
+    var containerMAC: String {
+        let h = attachmentHash
+        return String(format: "0a:5c:%02x:%02x:%02x:%02x", h >> 24, (h >> 16) & 0xFF, (h >> 8) & 0xFF, h & 0xFF)
     }
 
     func require(_ keys: [String]) throws {
@@ -73,24 +80,16 @@ struct Plugin {
         }
         // The veth pair is made inside the container's namespace and the host end moved out, so the
         // container's interface never appears in the host namespace.
-        try run("nsenter", ["--net=\(netns)", "ip", "link", "add", ifname, "type", "veth", "peer", "name", hostDevice, "netns", "1"])
+        // One `ip -batch` inside the namespace (and one outside) per step: every process spawned costs
+        // milliseconds, and the plugin runs once per attach.
+        let mtu = config.mtu.map { " mtu \($0)" } ?? ""
+        let mac = containerMAC
+        try ipBatch(namespace: true, ["link add \(ifname)\(mtu) address \(mac) type veth peer name \(hostDevice)\(mtu) netns 1"])
         do {
-            if let mtu = config.mtu {
-                try run("ip", ["link", "set", hostDevice, "mtu", "\(mtu)"])
-                try run("nsenter", ["--net=\(netns)", "ip", "link", "set", ifname, "mtu", "\(mtu)"])
-            }
-            try run("ip", ["link", "set", hostDevice, "up"])
-            // From ip, not /sys: nsenter --net does not remount sysfs, which still shows the host's interfaces.
-            let link = try run("nsenter", ["--net=\(netns)", "ip", "-o", "link", "show", "dev", ifname])
-            guard let mac = link.split(separator: " ").drop(while: { $0 != "link/ether" }).dropFirst().first.map(String.init) else {
-                throw CNIError(code: 11, msg: "cannot read the MAC address of \(ifname)", details: link)
-            }
+            try ipBatch(namespace: false, ["link set \(hostDevice) up"])
             let lease = try await attach(mac: mac, desired: desired)
-            try run("nsenter", ["--net=\(netns)", "ip", "addr", "add", lease.cidr, "dev", ifname])
-            try run("nsenter", ["--net=\(netns)", "ip", "link", "set", ifname, "up"])
-            if let gateway = lease.gateway {
-                try run("nsenter", ["--net=\(netns)", "ip", "route", "replace", "default", "via", gateway, "dev", ifname])
-            }
+            try ipBatch(namespace: true, ["addr add \(lease.cidr) dev \(ifname)", "link set \(ifname) up"]
+                        + (lease.gateway.map { ["route replace default via \($0) dev \(ifname)"] } ?? []))
             var result: [String: Any] = [
                 "cniVersion": config.cniVersion,
                 "interfaces": [["name": hostDevice], ["name": ifname, "mac": mac, "sandbox": netns]],
@@ -114,7 +113,7 @@ struct Plugin {
         try require(["CNI_CONTAINERID", "CNI_IFNAME"])
         let (status, body) = try await call(.DELETE, "/v1/ports/\(portName)")
         guard status == 200 || status == 404 else { throw CNIError(code: 11, msg: "swiveld refused to remove \(portName)", details: body) }
-        if (try? run("ip", ["link", "show", hostDevice])) != nil { _ = try? run("ip", ["link", "del", hostDevice]) }
+        _ = try? run("ip", ["link", "del", hostDevice])   // gone already is fine
         try await releaseDelegated()
     }
 
@@ -147,7 +146,7 @@ struct Plugin {
         for port in desired.ports where port.owner == "cni" && port.network == config.network && !valid.contains(port.name) {
             let (status, body) = try await call(.DELETE, "/v1/ports/\(port.name)")
             guard status == 200 || status == 404 else { throw CNIError(code: 11, msg: "cannot remove \(port.name)", details: body) }
-            if (try? run("ip", ["link", "show", port.device])) != nil { _ = try? run("ip", ["link", "del", port.device]) }
+            _ = try? run("ip", ["link", "del", port.device])
         }
     }
 
@@ -241,15 +240,24 @@ struct Plugin {
         }
     }
 
+    /// Runs `ip -batch -` with these commands, in the container's namespace or the host's.
+    func ipBatch(namespace: Bool, _ commands: [String]) throws {
+        let tool = namespace ? ["nsenter", "--net=\(netns)", "ip"] : ["ip"]
+        try run(tool[0], Array(tool.dropFirst()) + ["-batch", "-"], input: commands.joined(separator: "\n") + "\n")
+    }
+
     @discardableResult
-    func run(_ tool: String, _ arguments: [String]) throws -> String {
+    func run(_ tool: String, _ arguments: [String], input: String? = nil) throws -> String {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = [tool] + arguments
-        let out = Pipe(), err = Pipe()
+        let out = Pipe(), err = Pipe(), stdin = Pipe()
         p.standardOutput = out
         p.standardError = err
+        p.standardInput = stdin
         try p.run()
+        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
+        try? stdin.fileHandleForWriting.close()
         let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         let error = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
