@@ -113,6 +113,42 @@ struct CNITests {
         #expect(try cniPorts(lab).isEmpty)
     }
 
+    /// Podman (Debian's 4.3 with its CNI backend, runc, cgroupfs) runs a busybox container on a Swivel
+    /// network through swivel-cni; it pings a namespace attached through the plugin by hand, and its
+    /// removal leaves no port and no veth behind.
+    @Test func aPodmanContainerOnASwivelNetwork() throws {
+        let lab = Lab()
+        let dir = "/tmp/\(lab.tag)-podman"
+        let podman = "podman --root \(dir)/storage --runroot \(dir)/run --network-backend cni --network-config-dir \(dir)/cni --runtime runc --cgroup-manager=cgroupfs"
+        let env = "CONTAINERS_CONF=\(dir)/containers.conf"
+        defer {
+            _ = try? Shell.run("\(env) \(podman) system reset --force", check: false)
+            try? FileManager.default.removeItem(atPath: dir)
+            lab.cleanup()
+            for v in (try? hostVeths()) ?? [] { _ = try? Shell.run("ip link del \(v)", check: false) }
+        }
+        try startSwitch(lab, subnet: "10.6.0")
+        // The plugin directory, the network list and an image holding busybox, without a registry.
+        try Shell.run("mkdir -p \(dir)/cni \(dir)/rootfs/bin && cp /bin/busybox \(dir)/rootfs/bin/ && for t in sh ping ip; do ln -s busybox \(dir)/rootfs/bin/$t; done && tar -C \(dir)/rootfs -cf \(dir)/rootfs.tar .")
+        let pluginDir = URL(fileURLWithPath: Binaries.cni).deletingLastPathComponent().path
+        try "[network]\ncni_plugin_dirs = [\"\(pluginDir)\", \"/usr/lib/cni\"]\n".write(toFile: "\(dir)/containers.conf", atomically: true, encoding: .utf8)
+        try #"{"cniVersion": "1.0.0", "name": "swivel-blue", "plugins": [{"type": "swivel-cni", "network": "blue", "socket": "\#(lab.socket)"}]}"#
+            .write(toFile: "\(dir)/cni/swivel-blue.conflist", atomically: true, encoding: .utf8)
+        try Shell.run("\(env) \(podman) import \(dir)/rootfs.tar swivel-busybox")
+        // A namespace attached by hand through the plugin, for the container to reach.
+        try lab.addNamespace(1)
+        let add = try cni(lab, "ADD", container: "\(lab.tag)peer", netns: "/var/run/netns/\(lab.ns(1))", conf: conf(lab, version: "1.0.0"))
+        let peer = ((add.json["ips"] as? [[String: Any]])?.first?["address"] as? String)?.split(separator: "/").first.map(String.init) ?? ""
+        #expect(add.status == 0 && peer.hasPrefix("10.6.0."), "\(add.raw)")
+        let run = try Shell.run("\(env) \(podman) run --rm --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 --network swivel-blue swivel-busybox ping -c 2 -W 2 \(peer)", check: false)
+        #expect(run.status == 0 && run.out.contains("2 packets received"), "\(run.out)\(run.err)")
+        #expect(try cniPorts(lab) == [Plugin.portName(containerID: "\(lab.tag)peer")], "the container's port is gone with it")
+        #expect(try cni(lab, "DEL", container: "\(lab.tag)peer", netns: "/var/run/netns/\(lab.ns(1))", conf: conf(lab, version: "1.0.0")).status == 0)
+        #expect(try cniPorts(lab).isEmpty && hostVeths().isEmpty)
+    }
+
+    enum Plugin { static func portName(containerID: String) -> String { "cni-\(containerID.prefix(12))-eth0" } }
+
     @Test func fiftyAttachCyclesLeaveNothingBehind() throws {
         let lab = Lab()
         defer { lab.cleanup(); for v in (try? hostVeths()) ?? [] { _ = try? Shell.run("ip link del \(v)", check: false) } }
