@@ -196,10 +196,11 @@ struct Reader {
     mutating func port(_ node: Node, _ path: String) -> PortSpec? {
         guard let fields = mapping(node, path, allowed: ["name", "kind", "device", "network", "trunk", "native",
                                                          "addresses", "security_groups", "owner", "max_macs",
-                                                         "static_macs", "storm_control_pps", "offloads"]) else { return nil }
+                                                         "static_macs", "storm_control_pps", "offloads", "labels"]) else { return nil }
         var name: String?, kind: PortKind?, device: String?, network: String?, owner: String?
         var maxMacs: Int?, staticMacs: [String]?, stormPPS: Int?
         var trunk: [String]?, native: String?, addresses: [PortAddress]?, offloads: OffloadSetting?
+        var labels: [String: String]?
         for (k, v) in fields {
             switch k {
             case "name": name = string(v, "\(path).name")
@@ -212,6 +213,19 @@ struct Reader {
             case "network": network = string(v, "\(path).network")
             case "trunk": trunk = list(v, "\(path).trunk") { r, n, p in r.string(n, p) }
             case "native": native = string(v, "\(path).native")
+            case "labels":
+                if let map = v.mapping {
+                    var out: [String: String] = [:]
+                    for (lk, lv) in map {
+                        guard let key = lk.scalar?.string, let value = lv.scalar?.string else {
+                            fail(lv, "\(path).labels", "labels map strings to strings"); continue
+                        }
+                        out[key] = value
+                    }
+                    labels = out
+                } else {
+                    fail(v, "\(path).labels", "expected a mapping of strings")
+                }
             case "offloads":
                 if let s = string(v, "\(path).offloads") {
                     offloads = OffloadSetting(rawValue: s)
@@ -242,6 +256,7 @@ struct Reader {
                             maxMacs: maxMacs, staticMacs: staticMacs)
         spec.stormControlPPS = stormPPS
         spec.trunk = trunk; spec.native = native; spec.addresses = addresses; spec.offloads = offloads
+        spec.labels = labels
         return spec
     }
 

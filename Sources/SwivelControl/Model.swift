@@ -121,6 +121,8 @@ public struct PortSpec: Codable, Equatable, Sendable {
     /// Port security: when set, the port may only send from these MACs and IP addresses.
     public var addresses: [PortAddress]?
     public var owner: String?
+    /// Free-form facts tools keep with the port (the CNI plugin records its attachment here).
+    public var labels: [String: String]?
     /// At most this many MACs learned on the port (default: only the network's limit applies).
     public var maxMacs: Int?
     /// MACs pinned to this port in its network: never aged, never moved by traffic elsewhere.
@@ -137,7 +139,7 @@ public struct PortSpec: Codable, Equatable, Sendable {
         self.maxMacs = maxMacs; self.staticMacs = staticMacs
     }
     enum CodingKeys: String, CodingKey {
-        case name, kind, device, network, trunk, native, addresses, owner
+        case name, kind, device, network, trunk, native, addresses, owner, labels
         case offloads
         case maxMacs = "max_macs", staticMacs = "static_macs", stormControlPPS = "storm_control_pps"
     }

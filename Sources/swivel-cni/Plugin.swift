@@ -137,16 +137,23 @@ struct Plugin {
         }
     }
 
-    /// Removes the `cni` ports of this network whose attachment is not in `cni.dev/attachments`.
+    /// Removes the `cni` ports of this network whose attachment (recorded in the port's labels) is not
+    /// in `cni.dev/attachments`, with their host veths, and releases a delegated IPAM's leases for them.
     func gc() async throws {
         let valid = Set(((config.raw["cni.dev/attachments"] as? [[String: Any]]) ?? []).map {
-            Self.portName(containerID: $0["containerID"] as? String ?? "", ifname: $0["ifname"] as? String ?? "")
+            "\($0["containerID"] as? String ?? "")/\($0["ifname"] as? String ?? "")"
         })
         let desired = try await desiredState()
-        for port in desired.ports where port.owner == "cni" && port.network == config.network && !valid.contains(port.name) {
+        for port in desired.ports where port.owner == "cni" && port.network == config.network {
+            let container = port.labels?["cni.dev/containerID"] ?? "", ifname = port.labels?["cni.dev/ifname"] ?? ""
+            guard !valid.contains("\(container)/\(ifname)") else { continue }
             let (status, body) = try await call(.DELETE, "/v1/ports/\(port.name)")
             guard status == 200 || status == 404 else { throw CNIError(code: 11, msg: "cannot remove \(port.name)", details: body) }
             _ = try? run("ip", ["link", "del", port.device])
+            if (config.ipam?["type"] as? String ?? "swivel") != "swivel", !container.isEmpty {
+                let stale = Plugin(config: config, environment: environment.merging(["CNI_CONTAINERID": container, "CNI_IFNAME": ifname]) { _, b in b })
+                try await stale.releaseDelegated()
+            }
         }
     }
 
@@ -158,6 +165,7 @@ struct Plugin {
         for attempt in 0..<8 {
             let lease = try await allocate(desired: desired)
             var port = PortSpec(name: portName, kind: .afpacket, device: hostDevice, network: config.network, owner: "cni")
+            port.labels = ["cni.dev/containerID": containerID, "cni.dev/ifname": ifname, "cni.dev/network-name": config.name]
             port.addresses = [PortAddress(mac: mac, ips: [lease.address])]
             let (status, answer) = try await call(.PUT, "/v1/ports/\(portName)", body: try JSONEncoder().encode(port))
             if status == 200 { return lease }

@@ -106,10 +106,14 @@ struct CNITests {
         #expect(try Shell.run("ip netns exec \(lab.ns(1)) ping -c 2 -i 0.2 -W 2 10.4.0.51", check: false).status == 0)
         let leases = { (try? FileManager.default.contentsOfDirectory(atPath: "\(dataDir)/swivel-test"))?.filter { $0.hasPrefix("10.") } ?? [] }
         #expect(leases().count == 2)
-        for i in 1...2 {
-            #expect(try cni(lab, "DEL", container: "\(lab.tag)h\(i)", netns: "/var/run/netns/\(lab.ns(i))", conf: conf(lab, version: "1.0.0", ipam: ipam)).status == 0)
-        }
-        #expect(leases().isEmpty, "DEL released the leases: \(leases())")
+        // GC with only container 1 listed: container 2's port goes, and host-local releases its lease.
+        let gc = try cni(lab, "GC", conf: conf(lab, version: "1.1.0", ipam: ipam,
+                                              extra: ["cni.dev/attachments": [["containerID": "\(lab.tag)h1", "ifname": "eth0"]]]))
+        #expect(gc.status == 0, "\(gc.raw)")
+        let remaining = try cniPorts(lab)
+        #expect(leases().count == 1 && remaining.count == 1, "\(leases()) \(remaining)")
+        #expect(try cni(lab, "DEL", container: "\(lab.tag)h1", netns: "/var/run/netns/\(lab.ns(1))", conf: conf(lab, version: "1.0.0", ipam: ipam)).status == 0)
+        #expect(leases().isEmpty, "DEL released the last lease: \(leases())")
         #expect(try cniPorts(lab).isEmpty)
     }
 

@@ -43,7 +43,7 @@ import Testing
 
     static let broken: [Broken] = [
         Broken(yaml: "ports:\n  - name: p\n    kind: afpacket\n    device: v1\n    colour: red\n",
-               expected: ["f.yaml:5:5: ports[0].colour: unknown key 'colour' (expected one of: name, kind, device, network, trunk, native, addresses, security_groups, owner, max_macs, static_macs, storm_control_pps, offloads)"]),
+               expected: ["f.yaml:5:5: ports[0].colour: unknown key 'colour' (expected one of: name, kind, device, network, trunk, native, addresses, security_groups, owner, max_macs, static_macs, storm_control_pps, offloads, labels)"]),
         Broken(yaml: "ports:\n  - name: p\n    kind: bridge\n    device: v1\n",
                expected: ["f.yaml:3:11: ports[0].kind: unknown port kind 'bridge' (expected afpacket or tap)"]),
         Broken(yaml: "ports:\n  - name: p\n    kind: afpacket\n",
