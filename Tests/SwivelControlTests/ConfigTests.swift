@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import SwivelControl
 
@@ -168,5 +169,21 @@ import Testing
         #expect(try Shorthand.network("blue,vlan=10,mtu=9000") == NetworkSpec(name: "blue", vlan: 10, mtu: 9000, owner: "cli"))
         #expect(throws: ConfigError.self) { try Shorthand.network("blue,vlan=0") }
         #expect(throws: ConfigError.self) { try Shorthand.network("vlan=10") }
+    }
+}
+
+/// The examples in Docs/config.md are configs a user will copy: each YAML block there must load and validate.
+@Suite struct DocumentedConfigTests {
+    @Test func everyYAMLExampleInTheConfigReferenceLoads() throws {
+        let doc = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Docs/config.md")
+        let text = try String(contentsOf: doc, encoding: .utf8)
+        let blocks = text.components(separatedBy: "```yaml\n").dropFirst().map { $0.components(separatedBy: "```")[0] }
+        #expect(!blocks.isEmpty)
+        for (i, yaml) in blocks.enumerated() {
+            #expect(throws: Never.self, "YAML block \(i + 1) of Docs/config.md") { _ = try ConfigLoader.parse(yaml, file: "config.md#\(i + 1)") }
+        }
+        let full = try ConfigLoader.parse(blocks[0], file: "config.md")
+        #expect(full.routers.first?.routes?.first?.via == "10.2.0.254" && full.ports.count == 3)
     }
 }
