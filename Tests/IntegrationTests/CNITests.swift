@@ -45,6 +45,9 @@ struct CNITests {
         for i in 1...2 {
             let add = try cni(lab, "ADD", container: "\(lab.tag)c\(i)", netns: "/var/run/netns/\(lab.ns(i))", conf: conf(lab, version: version))
             #expect(add.status == 0, "\(add.raw)")
+            let resultFile = try lab.writeConfig(add.raw.split(separator: "\n").first.map(String.init) ?? "", name: "result\(i)")
+            let schema = try Shell.run("\(Binaries.helpers)/cni_schema.py \(Binaries.helpers)/cni-result.schema.json \(resultFile)", check: false)
+            #expect(schema.out.trimmingCharacters(in: .whitespacesAndNewlines) == "ok", "the result against the spec's schema: \(schema.out)\(schema.err)")
             #expect(add.json["cniVersion"] as? String == version)
             let interfaces = add.json["interfaces"] as? [[String: Any]] ?? []
             #expect(interfaces.count == 2 && interfaces[1]["sandbox"] as? String == "/var/run/netns/\(lab.ns(i))" && interfaces[1]["name"] as? String == "eth0")
