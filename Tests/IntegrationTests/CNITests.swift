@@ -27,8 +27,11 @@ struct CNITests {
         return all.compactMap { $0["name"] as? String }.filter { $0.hasPrefix("cni-") }.sorted()
     }
 
+    /// The plugin's host ends: "swc" and exactly 8 hex digits. (Other suites' interfaces may start with
+    /// "swc" too, a lab tag being "sw" and hex digits, but they always carry a non-hex suffix.)
     func hostVeths() throws -> [String] {
-        try Shell.run("ip -br link").out.split(separator: "\n").map { String($0.split(separator: " ")[0]) }.filter { $0.hasPrefix("swc") }
+        try Shell.run("ip -br link").out.split(separator: "\n").map { String($0.split(separator: " ")[0].split(separator: "@")[0]) }
+            .filter { $0.count == 11 && $0.hasPrefix("swc") && $0.dropFirst(3).allSatisfy(\.isHexDigit) }
     }
 
     func startSwitch(_ lab: Lab, subnet: String = "10.3.0") throws {
