@@ -45,7 +45,7 @@ public struct OutputStage {
                 deliver(f, to: Int(d.port), pool: pool, topology: topology, states: states, queues: queues, counters: counters)
             case .flood:
                 let m = pool.meta[Int(f)]
-                let members = topology.portsOfNetwork[Int(m.network)]
+                let members = topology.members(of: m.network)
                 var last = -1
                 let exclude = m.flags & FrameMeta.routed != 0 ? -1 : Int(m.inPort)
                 for p in members where Int(p) != exclude && states.isUp[Int(p)] {

@@ -94,7 +94,14 @@ public final class Topology: Sendable {
     /// The VLAN ID frames of `network` carry when sent on `port` (0: untagged).
     @inlinable @inline(__always)
     public func egressTag(port: Int, network: UInt16) -> UInt16 {
-        egressVLAN[port * networkCount + Int(network)]
+        Int(network) < networkCount ? egressVLAN[port * networkCount + Int(network)] : 0
+    }
+
+    /// The ports of a network: its flood domain. A network no port has joined yet (a router may already
+    /// route into it) has none.
+    @inlinable @inline(__always)
+    public func members(of network: UInt16) -> [UInt16] {
+        Int(network) < portsOfNetwork.count ? portsOfNetwork[Int(network)] : []
     }
 }
 

@@ -243,3 +243,24 @@ import SwivelPacket
         #expect(Array(arp[6..<12]) == r2Red.bytes)
     }
 }
+
+@Suite struct RouterEdgeTests {
+    /// A router attached to a network that has no ports yet: packets routed there find nobody, never crash.
+    @Test func routingIntoANetworkWithoutPortsFloodsToNobody() {
+        let h = PipelineHarness(ports: [0: 0])
+        let macBlue = MACAddress(2, 0x5e, 0, 0, 0, 1), macRed = MACAddress(2, 0x5e, 0, 0, 0, 2)
+        h.pipeline.adopt(routing: Routing(routerNames: ["edge"], interfaces: [
+            RouterInterface(router: 0, network: 0, address: 0x0A01_0001, prefixLength: 24, mac: macBlue),
+            RouterInterface(router: 0, network: 5, address: 0x0A02_0001, prefixLength: 24, mac: macRed),
+        ], routes: [[
+            .init(prefix: 0x0A01_0000, length: 24, nextHop: .init(interface: 0, gateway: 0), source: .connected),
+            .init(prefix: 0x0A02_0000, length: 24, nextHop: .init(interface: 1, gateway: 0), source: .connected),
+        ]]))
+        let packet = PacketBuilder.ethernet(destination: macBlue, source: Hosts.a, etherType: EtherType.ipv4,
+                                            payload: PacketBuilder.icmpEcho(source: 0x0A01_000A, destination: 0x0A02_0014, identifier: 1, sequence: 1))
+        #expect(h.send(port: 0, packet).isEmpty, "the ARP request for the host goes to no port: there is none in that network")
+        #expect(h.pipeline.l3.neighbors.count == 1)
+        h.pipeline.l3.flushNeighbors(pool: h.pool, counters: h.pipeline.counters)
+        #expect(h.allFramesFree)
+    }
+}
