@@ -25,6 +25,26 @@ public enum APIServer {
         objectRoutes(router, "networks", kind: "network", list: \NetworkConfig.networks, runtime: runtime)
         objectRoutes(router, "routers", kind: "router", list: \NetworkConfig.routers, runtime: runtime)
         objectRoutes(router, "ports", kind: "port", list: \NetworkConfig.ports, runtime: runtime)
+        objectRoutes(router, "security-groups", kind: "security group", list: \NetworkConfig.securityGroups, runtime: runtime)
+        router.get("/v1/state/acl") { request, _ in
+            try await answer { try await runtime.acl(port: request.uri.queryParameters["port"].map(String.init)) }
+        }
+        router.get("/v1/state/conntrack") { request, _ in
+            try await answer {
+                let q = request.uri.queryParameters
+                return try await runtime.conntrack(port: q["port"].map(String.init), state: q["state"].map(String.init),
+                                                   limit: q["limit"].flatMap { Int($0) } ?? 10_000)
+            }
+        }
+        router.get("/v1/state/conntrack-stats") { _, _ in try await answer { try await runtime.conntrackStats() } }
+        router.post("/v1/actions/conntrack-flush") { request, _ in
+            try await answer {
+                let bytes = try await request.body.collect(upTo: 1 << 16)
+                let body = bytes.readableBytes == 0 ? nil
+                    : try JSONDecoder().decode(ConntrackFlushRequest.self, from: Data(bytes.readableBytesView))
+                return ["flushed": try await runtime.flushConntrack(port: body?.port)]
+            }
+        }
         router.get("/v1/state/ports") { _, _ in try json(await runtime.ports()) }
         router.get("/v1/state/fdb") { _, _ in try json(await runtime.fdb()) }
         router.get("/v1/state/flows") { _, _ in try json(await runtime.flows()) }

@@ -79,6 +79,7 @@ struct Reader {
             case "networks": c.networks = list(value, "networks") { r, n, p in r.network(n, p) }
             case "routers": c.routers = list(value, "routers") { r, n, p in r.router(n, p) }
             case "ports": c.ports = list(value, "ports") { r, n, p in r.port(n, p) }
+            case "security_groups": c.securityGroups = list(value, "security_groups") { r, n, p in r.securityGroup(n, p) }
             default: fail(value, key, "'\(key)' is part of the model but not supported by this version yet")
             }
         }
@@ -201,9 +202,11 @@ struct Reader {
         var maxMacs: Int?, staticMacs: [String]?, stormPPS: Int?
         var trunk: [String]?, native: String?, addresses: [PortAddress]?, offloads: OffloadSetting?
         var labels: [String: String]?
+        var groups: [String]?
         for (k, v) in fields {
             switch k {
             case "name": name = string(v, "\(path).name")
+            case "security_groups": groups = list(v, "\(path).security_groups") { r, n, p in r.string(n, p) }
             case "kind":
                 if let s = string(v, "\(path).kind") {
                     kind = PortKind(rawValue: s)
@@ -257,7 +260,50 @@ struct Reader {
         spec.stormControlPPS = stormPPS
         spec.trunk = trunk; spec.native = native; spec.addresses = addresses; spec.offloads = offloads
         spec.labels = labels
+        spec.securityGroups = groups
         return spec
+    }
+
+    mutating func securityGroup(_ node: Node, _ path: String) -> SecurityGroupSpec? {
+        guard let fields = mapping(node, path, allowed: ["name", "description", "rules", "owner"]) else { return nil }
+        var spec = SecurityGroupSpec(name: "", rules: [])
+        for (k, v) in fields {
+            switch k {
+            case "name": spec.name = string(v, "\(path).name") ?? ""
+            case "description": spec.description = v.scalar?.string
+            case "owner": spec.owner = string(v, "\(path).owner")
+            case "rules": spec.rules = list(v, "\(path).rules") { r, n, p in r.securityRule(n, p) }
+            default: break
+            }
+        }
+        if spec.name.isEmpty { if !fields.contains(where: { $0.0 == "name" }) { fail(node, path, "missing required key 'name'") }; return nil }
+        marks[path] = (node.mark?.line ?? 0, node.mark?.column ?? 0)
+        return spec
+    }
+
+    mutating func securityRule(_ node: Node, _ path: String) -> SecurityRuleSpec? {
+        guard let fields = mapping(node, path, allowed: ["direction", "ethertype", "protocol", "ports", "icmp_type", "icmp_code",
+                                                         "remote", "remote_group", "action", "priority", "description"]) else { return nil }
+        var rule = SecurityRuleSpec(direction: "")
+        for (k, v) in fields {
+            switch k {
+            case "direction": rule.direction = string(v, "\(path).direction") ?? ""
+            case "ethertype": rule.ethertype = string(v, "\(path).ethertype")
+            case "protocol": rule.protocol = string(v, "\(path).protocol")
+            case "ports": rule.ports = string(v, "\(path).ports")
+            case "icmp_type": rule.icmpType = int(v, "\(path).icmp_type", 0...255)
+            case "icmp_code": rule.icmpCode = int(v, "\(path).icmp_code", 0...255)
+            case "remote": rule.remote = string(v, "\(path).remote")
+            case "remote_group": rule.remoteGroup = string(v, "\(path).remote_group")
+            case "action": rule.action = string(v, "\(path).action")
+            case "priority": rule.priority = int(v, "\(path).priority", 0...65535)
+            case "description": rule.description = v.scalar?.string
+            default: break
+            }
+        }
+        if !fields.contains(where: { $0.0 == "direction" }) { fail(node, path, "missing required key 'direction'"); return nil }
+        marks[path] = (node.mark?.line ?? 0, node.mark?.column ?? 0)
+        return rule
     }
 
     mutating func portAddress(_ node: Node, _ path: String) -> PortAddress? {
@@ -308,6 +354,7 @@ public enum Validator {
             vlans[v] = n.name
         }
         validateRouting(c, add: add)
+        validateSecurityGroups(c, add: add)
         var ports = Set<String>(), devices: [String: String] = [:], staticOwners: [String: String] = [:]
         var pinnedIPs: [String: String] = [:]
         for (i, p) in c.ports.enumerated() {
@@ -375,6 +422,78 @@ public enum Validator {
 }
 
 extension Validator {
+    /// Security groups and the ports that use them. Everything the JSON API can send is checked here
+    /// (the YAML reader only checks types).
+    static func validateSecurityGroups(_ c: NetworkConfig, add: (String, String, String) -> Void) {
+        var names = Set<String>()
+        for g in c.securityGroups { names.insert(g.name) }
+        var seen = Set<String>()
+        for (i, g) in c.securityGroups.enumerated() {
+            let key = "security_groups[\(i)]"
+            if !seen.insert(g.name).inserted { add(key, "security_groups.\(g.name)", "duplicate security group name '\(g.name)'") }
+            for (j, r) in g.rules.enumerated() {
+                let rk = "\(key).rules[\(j)]"
+                let path = "security_groups.\(g.name).rules[\(j)]"
+                if r.direction != "ingress" && r.direction != "egress" {
+                    add(rk, "\(path).direction", "expected ingress or egress, got '\(r.direction)'")
+                }
+                if let e = r.ethertype, e.lowercased() != "ipv4" {
+                    add(rk, "\(path).ethertype", e.lowercased() == "ipv6"
+                        ? "IPv6 rules are not supported yet: guarded ports pass only IPv6 neighbour discovery"
+                        : "expected ipv4, got '\(e)'")
+                }
+                let proto = r.protocol ?? "any"
+                if !["tcp", "udp", "icmp", "any"].contains(proto) {
+                    add(rk, "\(path).protocol", "expected tcp, udp, icmp or any, got '\(proto)'")
+                }
+                if let ports = r.ports {
+                    if proto != "tcp" && proto != "udp" {
+                        add(rk, "\(path).ports", "ports are for tcp and udp rules")
+                    } else if r.portRange.map({ $0.lowerBound >= 0 && $0.upperBound <= 65535 }) != true {
+                        add(rk, "\(path).ports", "'\(ports)' is not a port (0-65535) or a range 'from-to' with from <= to")
+                    }
+                }
+                if r.icmpType != nil || r.icmpCode != nil {
+                    if proto != "icmp" { add(rk, "\(path).icmp_type", "icmp_type and icmp_code are for icmp rules") }
+                    if r.icmpCode != nil && r.icmpType == nil { add(rk, "\(path).icmp_code", "icmp_code needs icmp_type") }
+                    for (k, v) in [("icmp_type", r.icmpType), ("icmp_code", r.icmpCode)] {
+                        if let v, !(0...255).contains(v) { add(rk, "\(path).\(k)", "must be between 0 and 255") }
+                    }
+                }
+                if r.remote != nil && r.remoteGroup != nil {
+                    add(rk, path, "a rule has 'remote' (a CIDR) or 'remote_group', not both")
+                }
+                if let remote = r.remote, IPv4Prefix(remote) == nil {
+                    add(rk, "\(path).remote", "'\(remote)' is not an IPv4 prefix (a.b.c.d/len)")
+                }
+                if let rg = r.remoteGroup, !names.contains(rg) {
+                    add(rk, "\(path).remote_group", "unknown security group '\(rg)'")
+                }
+                if let a = r.action, a != "allow" && a != "deny" {
+                    add(rk, "\(path).action", "expected allow or deny, got '\(a)'")
+                }
+                if let p = r.priority, !(0...65535).contains(p) {
+                    add(rk, "\(path).priority", "must be between 0 and 65535")
+                }
+            }
+        }
+        for (i, p) in c.ports.enumerated() {
+            guard let groups = p.securityGroups, !groups.isEmpty else { continue }
+            let key = "ports[\(i)]"
+            for g in groups where !names.contains(g) {
+                add(key, "ports.\(p.name).security_groups", "unknown security group '\(g)'")
+            }
+            if p.isTrunk {
+                add(key, "ports.\(p.name).security_groups", "security groups are for access ports, not trunks")
+            }
+            let ipv4 = (p.addresses ?? []).flatMap { $0.ips ?? [] }.filter { IPv4Address.parse($0) != nil }
+            if ipv4.isEmpty {
+                add(key, "ports.\(p.name).security_groups",
+                    "a port with security groups needs 'addresses' with its MAC and IPv4 addresses (group membership follows them, and port security keeps them from being spoofed)")
+            }
+        }
+    }
+
     /// Subnets, router attachments and routes: addresses inside their subnets, no overlaps within one
     /// router, next hops on a network the router is attached to.
     static func validateRouting(_ c: NetworkConfig, add: (String, String, String) -> Void) {

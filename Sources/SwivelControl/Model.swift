@@ -5,10 +5,12 @@ import SwivelPacket
 public struct NetworkConfig: Codable, Equatable, Sendable {
     public var networks: [NetworkSpec]
     public var routers: [RouterSpec]
+    public var securityGroups: [SecurityGroupSpec]
     public var ports: [PortSpec]
 
-    public init(networks: [NetworkSpec] = [], routers: [RouterSpec] = [], ports: [PortSpec] = []) {
-        self.networks = networks; self.routers = routers; self.ports = ports
+    public init(networks: [NetworkSpec] = [], routers: [RouterSpec] = [], securityGroups: [SecurityGroupSpec] = [],
+                ports: [PortSpec] = []) {
+        self.networks = networks; self.routers = routers; self.securityGroups = securityGroups; self.ports = ports
     }
 
     /// Every list is optional in JSON, as in YAML: `{"ports": [...]}` is a whole desired state.
@@ -16,9 +18,17 @@ public struct NetworkConfig: Codable, Equatable, Sendable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         networks = try c.decodeIfPresent([NetworkSpec].self, forKey: .networks) ?? []
         routers = try c.decodeIfPresent([RouterSpec].self, forKey: .routers) ?? []
+        securityGroups = try c.decodeIfPresent([SecurityGroupSpec].self, forKey: .securityGroups) ?? []
         ports = try c.decodeIfPresent([PortSpec].self, forKey: .ports) ?? []
     }
-    enum CodingKeys: String, CodingKey { case networks, routers, ports }
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(networks, forKey: .networks)
+        try c.encode(routers, forKey: .routers)
+        if !securityGroups.isEmpty { try c.encode(securityGroups, forKey: .securityGroups) }
+        try c.encode(ports, forKey: .ports)
+    }
+    enum CodingKeys: String, CodingKey { case networks, routers, securityGroups = "security_groups", ports }
 
     public static let defaultNetworkName = "default"
 }
@@ -133,6 +143,8 @@ public struct PortSpec: Codable, Equatable, Sendable {
     /// `auto` (default) and `on`: frames leave with their offload metadata; `off`: checksums completed and
     /// super-frames segmented in software before they leave.
     public var offloads: OffloadSetting?
+    /// Security groups guarding the port (needs `addresses`: membership follows the pinned IPs).
+    public var securityGroups: [String]?
     public init(name: String, kind: PortKind, device: String, network: String? = nil, owner: String? = nil,
                 maxMacs: Int? = nil, staticMacs: [String]? = nil) {
         self.name = name; self.kind = kind; self.device = device; self.network = network; self.owner = owner
@@ -140,7 +152,7 @@ public struct PortSpec: Codable, Equatable, Sendable {
     }
     enum CodingKeys: String, CodingKey {
         case name, kind, device, network, trunk, native, addresses, owner, labels
-        case offloads
+        case offloads, securityGroups = "security_groups"
         case maxMacs = "max_macs", staticMacs = "static_macs", stormControlPPS = "storm_control_pps"
     }
     public var isTrunk: Bool { trunk != nil }
@@ -152,6 +164,100 @@ public struct PortSpec: Codable, Equatable, Sendable {
         var all = trunk ?? []
         if let u = untaggedNetwork, !all.contains(u) { all.insert(u, at: 0) }
         return all
+    }
+}
+
+/// A security group: rules that guard the ports listing it (Docs/security-groups.md has the semantics).
+public struct SecurityGroupSpec: Codable, Equatable, Sendable {
+    public var name: String
+    public var description: String?
+    public var rules: [SecurityRuleSpec]
+    public var owner: String?
+    public init(name: String, rules: [SecurityRuleSpec], description: String? = nil, owner: String? = nil) {
+        self.name = name; self.rules = rules; self.description = description; self.owner = owner
+    }
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        description = try c.decodeIfPresent(String.self, forKey: .description)
+        rules = try c.decodeIfPresent([SecurityRuleSpec].self, forKey: .rules) ?? []
+        owner = try c.decodeIfPresent(String.self, forKey: .owner)
+    }
+}
+
+/// One rule. `direction` ingress: traffic to the port; egress: from it. `ports` is a number or "from-to"
+/// (tcp/udp destination ports); `remote` a CIDR or `remote_group` a group whose ports' addresses match.
+public struct SecurityRuleSpec: Codable, Equatable, Sendable {
+    public var direction: String
+    public var ethertype: String?
+    public var `protocol`: String?
+    public var ports: String?
+    public var icmpType: Int?
+    public var icmpCode: Int?
+    public var remote: String?
+    public var remoteGroup: String?
+    public var action: String?
+    public var priority: Int?
+    public var description: String?
+    public init(direction: String, protocol proto: String? = nil, ports: String? = nil, remote: String? = nil,
+                remoteGroup: String? = nil, action: String? = nil, priority: Int? = nil) {
+        self.direction = direction; self.protocol = proto; self.ports = ports; self.remote = remote
+        self.remoteGroup = remoteGroup; self.action = action; self.priority = priority
+    }
+    enum CodingKeys: String, CodingKey {
+        case direction, ethertype, `protocol`, ports, remote, action, priority, description
+        case icmpType = "icmp_type", icmpCode = "icmp_code", remoteGroup = "remote_group"
+    }
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        direction = try c.decode(String.self, forKey: .direction)
+        ethertype = try c.decodeIfPresent(String.self, forKey: .ethertype)
+        `protocol` = try c.decodeIfPresent(String.self, forKey: .protocol)
+        // A number (5432) or a range ("8000-8080").
+        if let n = try? c.decodeIfPresent(Int.self, forKey: .ports) { ports = String(n) } else {
+            ports = try c.decodeIfPresent(String.self, forKey: .ports)
+        }
+        icmpType = try c.decodeIfPresent(Int.self, forKey: .icmpType)
+        icmpCode = try c.decodeIfPresent(Int.self, forKey: .icmpCode)
+        remote = try c.decodeIfPresent(String.self, forKey: .remote)
+        remoteGroup = try c.decodeIfPresent(String.self, forKey: .remoteGroup)
+        action = try c.decodeIfPresent(String.self, forKey: .action)
+        priority = try c.decodeIfPresent(Int.self, forKey: .priority)
+        description = try c.decodeIfPresent(String.self, forKey: .description)
+    }
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(direction, forKey: .direction)
+        try c.encodeIfPresent(ethertype, forKey: .ethertype)
+        try c.encodeIfPresent(`protocol`, forKey: .protocol)
+        if let ports, let n = Int(ports) { try c.encode(n, forKey: .ports) } else { try c.encodeIfPresent(ports, forKey: .ports) }
+        try c.encodeIfPresent(icmpType, forKey: .icmpType)
+        try c.encodeIfPresent(icmpCode, forKey: .icmpCode)
+        try c.encodeIfPresent(remote, forKey: .remote)
+        try c.encodeIfPresent(remoteGroup, forKey: .remoteGroup)
+        try c.encodeIfPresent(action, forKey: .action)
+        try c.encodeIfPresent(priority, forKey: .priority)
+        try c.encodeIfPresent(description, forKey: .description)
+    }
+
+    /// The port range, when `ports` is valid.
+    public var portRange: ClosedRange<Int>? {
+        guard let ports else { return nil }
+        let parts = ports.split(separator: "-", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        if parts.count == 1, let p = parts[0] { return p...p }
+        if parts.count == 2, let a = parts[0], let b = parts[1], a <= b { return a...b }
+        return nil
+    }
+    public var isDeny: Bool { action == "deny" }
+
+    /// The rule in one line, as `acl show` prints it: "ingress tcp 5432 from group web".
+    public var summary: String {
+        var s = "\(direction) \(`protocol` ?? "any")"
+        if let ports { s += " \(ports)" }
+        if let t = icmpType { s += " type \(t)" + (icmpCode.map { " code \($0)" } ?? "") }
+        let preposition = direction == "egress" ? "to" : "from"
+        if let g = remoteGroup { s += " \(preposition) group \(g)" } else if let r = remote { s += " \(preposition) \(r)" }
+        return s
     }
 }
 

@@ -7,6 +7,7 @@ public protocol ModelObject: Equatable, Sendable {
 extension NetworkSpec: ModelObject {}
 extension RouterSpec: ModelObject {}
 extension PortSpec: ModelObject {}
+extension SecurityGroupSpec: ModelObject {}
 
 extension NetworkConfig {
     /// Objects without an owner belong to the config file.
@@ -26,14 +27,14 @@ extension NetworkConfig {
             return out
         }
         return NetworkConfig(networks: merge(networks, document.networks), routers: merge(routers, document.routers),
-                             ports: merge(ports, document.ports))
+                             securityGroups: merge(securityGroups, document.securityGroups), ports: merge(ports, document.ports))
     }
 
     /// The state without one owner's objects (the command line's are not persisted: they come back with
     /// the command line).
     public func without(owner: String) -> NetworkConfig {
         NetworkConfig(networks: networks.filter { $0.owner != owner }, routers: routers.filter { $0.owner != owner },
-                      ports: ports.filter { $0.owner != owner })
+                      securityGroups: securityGroups.filter { $0.owner != owner }, ports: ports.filter { $0.owner != owner })
     }
 }
 
@@ -62,16 +63,19 @@ public struct ObjectChanges: Codable, Equatable, Sendable {
 public struct ApplyPlanDoc: Codable, Equatable, Sendable {
     public var networks: ObjectChanges
     public var routers: ObjectChanges
+    public var securityGroups: ObjectChanges
     public var ports: ObjectChanges
     /// False for a dry run.
     public var applied: Bool
     public init(from old: NetworkConfig, to new: NetworkConfig, applied: Bool) {
         networks = .between(old.networks, new.networks)
         routers = .between(old.routers, new.routers)
+        securityGroups = .between(old.securityGroups, new.securityGroups)
         ports = .between(old.ports, new.ports)
         self.applied = applied
     }
-    public var isEmpty: Bool { networks.isEmpty && routers.isEmpty && ports.isEmpty }
+    public var isEmpty: Bool { networks.isEmpty && routers.isEmpty && securityGroups.isEmpty && ports.isEmpty }
+    enum CodingKeys: String, CodingKey { case networks, routers, securityGroups = "security_groups", ports, applied }
 
     /// One line: "ports +a -b ~c; routers ~edge", or "no change".
     public var summary: String {
@@ -79,7 +83,8 @@ public struct ApplyPlanDoc: Codable, Equatable, Sendable {
             let items = c.added.map { "+\($0)" } + c.removed.map { "-\($0)" } + c.changed.map { "~\($0)" }
             return items.isEmpty ? nil : "\(kind) " + items.joined(separator: " ")
         }
-        let parts = [part("networks", networks), part("routers", routers), part("ports", ports)].compactMap { $0 }
+        let parts = [part("networks", networks), part("routers", routers),
+                     part("security groups", securityGroups), part("ports", ports)].compactMap { $0 }
         return parts.isEmpty ? "no change" : parts.joined(separator: "; ")
     }
 }

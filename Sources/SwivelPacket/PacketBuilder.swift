@@ -52,9 +52,9 @@ public enum PacketBuilder {
     /// A TCP segment in IPv4. With `partialChecksum` the checksum field holds only the pseudo-header sum,
     /// as a stack with checksum offload leaves it (CHECKSUM_PARTIAL).
     public static func tcp(source: UInt32, destination: UInt32, sourcePort: UInt16, destinationPort: UInt16,
-                           sequence: UInt32, flags: UInt8 = 0x18, id: UInt16 = 1, payload: [UInt8],
+                           sequence: UInt32, acknowledgment: UInt32 = 1, flags: UInt8 = 0x18, id: UInt16 = 1, payload: [UInt8],
                            partialChecksum: Bool = false) -> [UInt8] {
-        var t = be16(sourcePort) + be16(destinationPort) + be32(sequence) + be32(1) + [0x50, flags] + be16(65535)
+        var t = be16(sourcePort) + be16(destinationPort) + be32(sequence) + be32(acknowledgment) + [0x50, flags] + be16(65535)
             + [0, 0, 0, 0] + payload
         let pseudo = Checksum.pseudoHeaderIPv4(source: source, destination: destination, proto: IPProtocol.tcp, length: t.count)
         let c = partialChecksum ? Checksum.fold(pseudo)

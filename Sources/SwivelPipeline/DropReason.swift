@@ -35,6 +35,14 @@ public enum DropReason: UInt8, CaseIterable, Sendable {
     case routerLocal        // addressed to a router address, and not an echo request
     case ipv6Unsupported    // IPv6 sent to a router (IPv6 routing is not implemented yet)
     case l3Unsupported      // neither IPv4, ARP nor IPv6, sent to a router
+    case aclDeny            // a security-group rule with action deny matched (the rule id is in traces and hits)
+    case aclDefaultDeny     // no rule allowed it into a port with security groups (ingress default)
+    case ctInvalid          // TCP that fits no tracked connection state (a SYN-ACK or ACK nobody asked for)
+    case ctTableFull        // a new connection found the connection table full of established ones
+    case ctRevoked          // its connection was no longer allowed after a rule change, and ended
+    case aclFragmentUntracked // a later IPv4 fragment whose first fragment was not allowed (or not seen)
+    case aclMalformed       // IPv4 to or from a port with security groups whose headers are cut short or invalid
+    case aclIPv6Unsupported // IPv6 other than neighbour discovery to or from a port with security groups
 
     public var name: String {
         switch self {
@@ -73,6 +81,14 @@ public enum DropReason: UInt8, CaseIterable, Sendable {
         case .routerLocal: "router-local"
         case .ipv6Unsupported: "ipv6-unsupported"
         case .l3Unsupported: "l3-unsupported"
+        case .aclDeny: "acl-deny"
+        case .aclDefaultDeny: "acl-default-deny"
+        case .ctInvalid: "ct-invalid"
+        case .ctTableFull: "ct-table-full"
+        case .ctRevoked: "ct-revoked"
+        case .aclFragmentUntracked: "acl-fragment-untracked"
+        case .aclMalformed: "acl-malformed"
+        case .aclIPv6Unsupported: "acl-ipv6-unsupported"
         }
     }
 }

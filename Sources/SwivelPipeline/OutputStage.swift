@@ -23,7 +23,7 @@ public struct OutputStage {
     @inlinable
     public mutating func process(_ batch: inout PacketBatch, pool: FramePool, topology: Topology, states: PortStates,
                                  queues: TxQueues, counters: PortCounters, decisions: UnsafeMutablePointer<Decision>,
-                                 dryRun: Bool = false) {
+                                 acl: inout ACLStage, dryRun: Bool = false) {
         self.dryRun = dryRun
         for i in 0..<batch.count {
             let f = batch[i]
@@ -42,7 +42,7 @@ public struct OutputStage {
                 // Only a dry run can leave a routed frame here (the l3 stage decides every one it sees).
                 pool.free(f)
             case .output:
-                deliver(f, to: Int(d.port), pool: pool, topology: topology, states: states, queues: queues, counters: counters)
+                deliver(f, to: Int(d.port), pool: pool, topology: topology, states: states, queues: queues, counters: counters, acl: &acl)
             case .flood:
                 let m = pool.meta[Int(f)]
                 let members = topology.members(of: m.network)
@@ -51,7 +51,7 @@ public struct OutputStage {
                 for p in members where Int(p) != exclude && states.isUp[Int(p)] {
                     if last >= 0 {
                         if let copy = pool.clone(f) {
-                            deliver(copy, to: last, pool: pool, topology: topology, states: states, queues: queues, counters: counters)
+                            deliver(copy, to: last, pool: pool, topology: topology, states: states, queues: queues, counters: counters, acl: &acl)
                         } else {
                             counters.countDrop(last, .poolExhausted)
                         }
@@ -59,7 +59,7 @@ public struct OutputStage {
                     last = Int(p)
                 }
                 if last >= 0 {
-                    deliver(f, to: last, pool: pool, topology: topology, states: states, queues: queues, counters: counters)
+                    deliver(f, to: last, pool: pool, topology: topology, states: states, queues: queues, counters: counters, acl: &acl)
                 } else {
                     if m.flags & FrameMeta.traced != 0 {
                         trace.append(TraceRecord(packet: m.traceID, stage: StageID.output, verdict: .flood, port: m.inPort, count: 0))
@@ -73,12 +73,18 @@ public struct OutputStage {
 
     @inlinable @inline(__always)
     mutating func deliver(_ f: FrameIndex, to port: Int, pool: FramePool, topology: Topology, states: PortStates,
-                          queues: TxQueues, counters: PortCounters) {
+                          queues: TxQueues, counters: PortCounters, acl: inout ACLStage) {
         let m = pool.meta + Int(f)
         let traced = m.pointee.flags & FrameMeta.traced != 0
         guard states.isUp[port] else {
             if traced { trace.append(TraceRecord(packet: m.pointee.traceID, stage: StageID.output, verdict: .drop, reason: DropReason.portDown.rawValue, port: UInt16(port))) }
             if !dryRun { counters.countDrop(port, .portDown) }
+            pool.free(f)
+            return
+        }
+        // The destination port's security groups (its ingress rules), per copy of a flood as well.
+        if let denied = acl.admit(f, to: port, pool: pool, now: counters.now, dryRun: dryRun) {
+            if !dryRun { counters.countDrop(port, denied) }
             pool.free(f)
             return
         }

@@ -2,8 +2,9 @@ import SwivelPacket
 
 /// The whole forwarding pipeline, wired in one place:
 ///
-///     parse -> vlan (network, pop tag) -> port-security -> l2 (learn, lookup) -> l3 (route, ARP, ICMP)
-///           -> flow-record -> output (push tag, queue, flood, drop)
+///     parse -> vlan (network, pop tag) -> port-security -> acl (egress rules of the sending port)
+///           -> l2 (learn, lookup) -> l3 (route, ARP, ICMP) -> flow-record
+///           -> output (acl: ingress rules of each receiving port; push tag, queue, flood, drop)
 ///
 /// Frames the l3 stage makes or releases (ARP, ICMP, packets that waited for ARP) go through output
 /// after the batch.
@@ -18,6 +19,8 @@ public struct Pipeline {
     public private(set) var topology: Topology
     public var l2: L2Stage
     public var l3 = L3Stage()
+    /// Security groups and connection tracking.
+    public var acl: ACLStage
     /// Routers' interfaces and tables (immutable; replaced with `adopt(routing:)`).
     public private(set) var routing: Routing = .empty
     public var flows: FlowTable
@@ -37,10 +40,10 @@ public struct Pipeline {
     }
 
     /// The stages in the order `process` runs them, for counters and traces.
-    public static let stageNames = ["parse", "vlan", "port-security", "l2", "l3", "flow-record", "output"]
+    public static let stageNames = ["parse", "vlan", "port-security", "l2", "l3", "flow-record", "output", "acl"]
 
     public init(pool: FramePool, topology: Topology, batchCapacity: Int = 64, fdb: FDB = FDB(),
-                flows: FlowTable = FlowTable(), queueCapacity: Int = 512) {
+                flows: FlowTable = FlowTable(), queueCapacity: Int = 512, connections: Int = 4096) {
         self.pool = pool
         self.topology = topology
         self.batchCapacity = batchCapacity
@@ -52,6 +55,7 @@ public struct Pipeline {
         let trace = TraceBuffer()
         self.trace = trace
         output = OutputStage(trace: trace)
+        acl = ACLStage(maxPorts: topology.maxPorts, capacity: connections, trace: trace)
         decisions = .allocate(capacity: batchCapacity)
     }
 
@@ -67,11 +71,12 @@ public struct Pipeline {
         ParseStage.process(batch, pool: pool, decisions: decisions, trace: trace)
         VlanStage.process(batch, pool: pool, topology: topology, decisions: decisions, trace: trace)
         PortSecurityStage.process(batch, pool: pool, topology: topology, decisions: decisions, trace: trace)
+        acl.process(batch, pool: pool, decisions: decisions, now: now)
         l2.process(batch, pool: pool, routing: routing, decisions: decisions, now: now, trace: trace)
         l3.process(batch, pool: pool, routing: routing, fdb: &l2.fdb, decisions: decisions, counters: counters, now: now, trace: trace)
         FlowRecordStage.process(batch, pool: pool, flows: &flows, decisions: decisions, now: now, trace: trace)
         output.process(&batch, pool: pool, topology: topology, states: states, queues: queues,
-                       counters: counters, decisions: decisions)
+                       counters: counters, decisions: decisions, acl: &acl)
         if l3.generated.count > 0 { sendGenerated() }
     }
 
@@ -79,7 +84,7 @@ public struct Pipeline {
     mutating func sendGenerated() {
         let generatedDecisions = l3.generatedDecisions
         output.process(&l3.generated, pool: pool, topology: topology, states: states, queues: queues,
-                       counters: counters, decisions: generatedDecisions)
+                       counters: counters, decisions: generatedDecisions, acl: &acl)
     }
 
     /// Runs one frame through the same stages without effects (no learning, no flow record, nothing
@@ -94,11 +99,12 @@ public struct Pipeline {
         ParseStage.process(one, pool: pool, decisions: decisions, trace: trace)
         VlanStage.process(one, pool: pool, topology: topology, decisions: decisions, trace: trace)
         PortSecurityStage.process(one, pool: pool, topology: topology, decisions: decisions, trace: trace)
+        acl.process(one, pool: pool, decisions: decisions, now: now, dryRun: true)
         l2.process(one, pool: pool, routing: routing, decisions: decisions, now: now, trace: trace, dryRun: true)
         l3.process(one, pool: pool, routing: routing, fdb: &l2.fdb, decisions: decisions, counters: counters, now: now,
                    trace: trace, dryRun: true)
         output.process(&one, pool: pool, topology: topology, states: states, queues: queues,
-                       counters: counters, decisions: decisions, dryRun: true)
+                       counters: counters, decisions: decisions, acl: &acl, dryRun: true)
         return trace.take()
     }
 
@@ -121,11 +127,19 @@ public struct Pipeline {
         routing = newRouting
     }
 
-    /// Periodic housekeeping (once a second): ages the FDB, the flow table and the neighbours; retries
+    /// Adopts new security groups between batches.
+    public mutating func adopt(security: SecurityTable) {
+        precondition(security.maxPorts == topology.maxPorts)
+        acl.adopt(security)
+    }
+
+    /// Periodic housekeeping (once a second): ages the FDB, the flow table, tracked connections and the
+    /// neighbours; retries
     /// ARP (what that sends goes out now).
     public mutating func tick(now: UInt64) {
         l2.fdb.sweep(now: now)
         flows.sweep(now: now)
+        acl.tick(now: now)
         counters.now = now
         l3.tick(now: now, pool: pool, routing: routing, counters: counters)
         if l3.generated.count > 0 { sendGenerated() }

@@ -18,6 +18,9 @@ public struct TraceRecord: Sendable, Equatable {
     public var count: UInt32         // flood copies, or the flow's packet count
     public var source: MACAddress
     public var destination: MACAddress
+    /// acl: the security-group rule that decided (ACLRuleID), and how (ACLOutcome raw value in `lookup`'s place).
+    public var rule: UInt32 = 0
+    public var aclOutcome: UInt8 = 0
 
     @inlinable public init(packet: UInt16, stage: UInt8, verdict: Verdict, reason: UInt8 = 0, lookup: Lookup = .none,
                            port: UInt16 = 0, network: UInt16 = 0, etherType: UInt16 = 0, vlan: UInt16 = 0, count: UInt32 = 0,
@@ -37,6 +40,9 @@ public enum StageID {
     public static let l3: UInt8 = 4
     public static let flowRecord: UInt8 = 5
     public static let output: UInt8 = 6
+    /// Security groups and connection tracking: on frames from a guarded port before l2, and on frames
+    /// to a guarded port in output.
+    public static let acl: UInt8 = 7
 }
 
 /// A bounded buffer of trace records, filled by the stages and emptied by the datapath between batches.

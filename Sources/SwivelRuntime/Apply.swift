@@ -31,6 +31,7 @@ struct ApplyPlan: @unchecked Sendable {
     /// Ports to stop: removed, or re-created because their kind or device changed.
     var closing: [UInt16]
     var routing: Routing
+    var security: SecurityTable
 }
 
 extension SwitchRuntime {
@@ -79,7 +80,8 @@ extension SwitchRuntime {
             throw error
         }
         return ApplyPlan(base: current.version, desired: desired, networkIDs: networkIDs, portIDs: portIDs,
-                         opened: opened, closing: closing, routing: RoutingBuilder.build(desired, networkIDs: networkIDs))
+                         opened: opened, closing: closing, routing: RoutingBuilder.build(desired, networkIDs: networkIDs),
+                         security: SecurityBuilder.build(desired, portIDs: portIDs, maxPorts: options.maxPorts))
     }
 
     /// Creates and opens a port. A command-line port that cannot open is an error (a typo must not start
@@ -126,6 +128,7 @@ extension SwitchRuntime {
         for id in plan.closing {
             if let p = dp.ports[Int(id)] { logger.info("port \(p.name): removed") }
             dp.remove(port: id)
+            dp.pipeline.acl.forget(zone: id)
         }
         let vlanOf = Dictionary(uniqueKeysWithValues: plan.desired.networks.compactMap { n in n.vlan.map { (n.name, UInt16($0)) } })
         for spec in plan.desired.ports {
@@ -166,6 +169,10 @@ extension SwitchRuntime {
             }
         }
         dp.pipeline.adopt(routing: plan.routing)
+        if plan.security.signature != dp.pipeline.acl.table.signature {
+            logger.info("security groups: \(plan.security.guardedCount) guarded ports, \(plan.security.rules.count - ACLRuleInfo.builtIn.count) rules, \(plan.security.classifier.entryCount) classifier entries")
+        }
+        dp.pipeline.adopt(security: plan.security)
         dp.pipeline.l2.invalidateCache()
         dp.model = AppliedModel(desired: plan.desired, networkIDs: plan.networkIDs, portIDs: plan.portIDs,
                                 version: old.version + 1)

@@ -37,14 +37,15 @@ public final class Datapath {
     var captures: [CaptureSession] = []
 
     public init(maxPorts: Int = 256, batchSize: Int = 64, pool: FramePool = FramePool(), clock: DatapathClock = MonotonicClock(),
-                fdb: FDB = FDB(), logger: Logger = Logger(label: "swivel.datapath")) throws(PortError) {
+                fdb: FDB = FDB(), connections: Int = 65_536, logger: Logger = Logger(label: "swivel.datapath")) throws(PortError) {
         self.pool = pool
         self.batchSize = batchSize
         self.clock = clock
         self.logger = logger
         ring = try Ring()
         mailbox = ControlMailbox()
-        pipeline = Pipeline(pool: pool, topology: Topology(maxPorts: maxPorts, networkOfPort: [:]), batchCapacity: batchSize, fdb: fdb)
+        pipeline = Pipeline(pool: pool, topology: Topology(maxPorts: maxPorts, networkOfPort: [:]), batchCapacity: batchSize, fdb: fdb,
+                            connections: connections)
         ports = Array(repeating: nil, count: maxPorts)
         batch = PacketBatch(capacity: batchSize)
     }

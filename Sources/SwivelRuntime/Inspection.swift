@@ -181,6 +181,18 @@ extension Datapath {
                 steps.append(.init(stage: stage, detail: detail))
             case StageID.flowRecord:
                 steps.append(.init(stage: stage, detail: "flow now has \(r.count) packets"))
+            case StageID.acl:
+                let direction = r.count == 1 ? "into \(portName(r.port)) (ingress rules)" : "from \(portName(r.port)) (egress rules)"
+                let outcome = ACLOutcome(rawValue: r.aclOutcome)?.name ?? "-"
+                let rules = pipeline.acl.table.rules
+                let rule = Int(r.rule) < rules.count && r.aclOutcome != ACLOutcome.notIP.rawValue
+                    && r.aclOutcome != ACLOutcome.malformed.rawValue && r.aclOutcome != ACLOutcome.fragment.rawValue
+                    ? "; rule \(r.rule)" + (rules[Int(r.rule)].group.isEmpty ? " (\(rules[Int(r.rule)].text))"
+                        : " (\(rules[Int(r.rule)].group)[\(rules[Int(r.rule)].index)]: \(rules[Int(r.rule)].text) \(rules[Int(r.rule)].action))")
+                    : ""
+                steps.append(.init(stage: stage, detail: "\(direction): \(outcome)\(rule)"
+                    + (r.verdict == .drop ? " -> drop: \(reason(r.reason))" : " -> pass")))
+                if r.verdict == .drop { drop = drop ?? reason(r.reason) }
             default:
                 switch r.verdict {
                 case .output:

@@ -11,6 +11,9 @@ public struct DatapathOptions: Sendable {
     public var batchSize = 64
     public var ringBlockTimeoutMs: UInt32 = 1
     public var maxPorts = 256
+    /// Connection-tracking capacity (allocated at start) and loose TCP pick-up.
+    public var connections = 262_144
+    public var looseConntrack = false
     public init() {}
 }
 
@@ -37,7 +40,9 @@ public final class SwitchRuntime: Sendable {
         // One FDB table sized for the configured networks' limits (capped); networks added later share it.
         let limits = config.networks.map { $0.fdb?.maxEntries ?? FDB.defaultLimit } + [FDB.defaultLimit]
         let fdb = FDB(capacity: min(limits.reduce(0, +), 1 << 24))
-        let dp = try Datapath(maxPorts: options.maxPorts, batchSize: options.batchSize, fdb: fdb, logger: logger)
+        let dp = try Datapath(maxPorts: options.maxPorts, batchSize: options.batchSize, fdb: fdb,
+                              connections: options.connections, logger: logger)
+        dp.pipeline.acl.loose = options.looseConntrack
         let plan = try Self.plan(from: AppliedModel(), to: config, freePortIDs: (0..<UInt16(options.maxPorts)).map { $0 },
                                  options: options, logger: logger)
         Self.install(plan, on: dp, logger: logger)

@@ -10,7 +10,8 @@ struct Swivelctl: AsyncParsableCommand {
         commandName: "swivelctl",
         abstract: "Operate a running swiveld: ports, the forwarding database, flows, drops, counters, traces and captures.",
         subcommands: [ApplyCommand.self, ConfigCommand.self, PortCommand.self, FDBCommand.self, RouteCommand.self, NeighborCommand.self, FlowsCommand.self,
-                      DropsCommand.self, StatsCommand.self, TraceCommand.self, CaptureCommand.self])
+                      DropsCommand.self, StatsCommand.self, TraceCommand.self, CaptureCommand.self, ACLCommand.self,
+                      ConntrackCommand.self])
 }
 
 struct Connection: ParsableArguments {

@@ -41,6 +41,12 @@ struct Swiveld: AsyncParsableCommand {
     @Option(name: .customLong("ring-block-timeout"), help: "TPACKET_V3 block retire timeout in ms (ring-v3 engine).")
     var ringBlockTimeout: UInt32 = 1
 
+    @Option(name: .customLong("conntrack-max"), help: "Connections tracked at most (allocated at start; default 262144).")
+    var conntrackMax: Int = 262_144
+
+    @Flag(name: .customLong("conntrack-loose"), help: "Pick up TCP connections mid-stream (after a restart) instead of dropping them as invalid.")
+    var conntrackLoose = false
+
     @Option(help: "API socket path.")
     var socket: String = "/run/swivel/swiveld.sock"
 
@@ -175,6 +181,9 @@ struct Swiveld: AsyncParsableCommand {
         o.engine = engine
         o.batchSize = batchSize
         o.ringBlockTimeoutMs = max(1, ringBlockTimeout)
+        guard (1...16_777_216).contains(conntrackMax) else { throw ValidationError("--conntrack-max must be 1-16777216") }
+        o.connections = conntrackMax
+        o.looseConntrack = conntrackLoose
         return o
     }
 }

@@ -1,0 +1,83 @@
+import SwivelControl
+import SwivelPacket
+import SwivelPipeline
+
+// MARK: security groups and connection tracking, for the API
+
+extension SwitchRuntime {
+    /// Rules with their hits, and which groups guard which port. With `port`, only the rules that apply to it.
+    public func acl(port: String? = nil) async throws -> ACLDoc {
+        try await mailbox.perform { dp in
+            let table = dp.pipeline.acl.table
+            var ports: [ACLDoc.PortGroups] = []
+            var wanted: Set<String>?
+            if let port {
+                let id = Int(try dp.requirePort(port).id)
+                wanted = Set(table.groupsOfPort[id] ?? [])
+            }
+            for p in dp.activePorts.sorted(by: { $0.id < $1.id }) {
+                guard let groups = table.groupsOfPort[Int(p.id)], port == nil || p.name == port else { continue }
+                let policy = Int(table.ingressPolicy[Int(p.id)]), egress = Int(table.egressPolicy[Int(p.id)])
+                ports.append(.init(port: p.name, groups: groups,
+                                   classifierTuples: table.classifier.tupleCount(policy: policy) + table.classifier.tupleCount(policy: egress)))
+            }
+            let rules = table.rules.filter { r in wanted.map { r.group.isEmpty || $0.contains(r.group) } ?? true }.map { r in
+                ACLRuleDoc(id: Int(r.id), group: r.group, index: r.index, direction: r.direction, action: r.action,
+                           priority: r.priority, rule: r.text,
+                           hits: Int(r.id) < dp.pipeline.acl.ruleHitCount ? dp.pipeline.acl.ruleHits[Int(r.id)] : 0)
+            }
+            return ACLDoc(ports: ports, rules: rules)
+        }
+    }
+
+    /// Tracked connections, optionally of one port and in one state; at most `limit`.
+    public func conntrack(port: String? = nil, state: String? = nil, limit: Int = 10_000) async throws -> [ConnectionDoc] {
+        if let state, !ConnState.allCases.contains(where: { $0.name == state && $0 != .free }) {
+            throw RequestError("invalid-state", "unknown connection state '\(state)' (expected one of: \(ConnState.allCases.filter { $0 != .free }.map(\.name).joined(separator: ", ")))")
+        }
+        return try await mailbox.perform { dp in
+            let zone = try port.map { try dp.requirePort($0).id }
+            let now = dp.clock.nowNanos
+            let ct = dp.pipeline.acl.conntrack
+            var out: [ConnectionDoc] = []
+            ct.forEach { c in
+                guard out.count < limit, zone == nil || c.key.zone == zone!, state == nil || c.state.name == state else { return }
+                let proto = c.key.proto
+                let name = proto == IPProtocol.tcp ? "tcp" : proto == IPProtocol.udp ? "udp" : proto == IPProtocol.icmp ? "icmp" : "\(proto)"
+                let timeout = Double(ct.timeouts.seconds(c.state))
+                let idle = Double(now &- c.lastSeen) / 1e9
+                out.append(ConnectionDoc(port: dp.ports[Int(c.key.zone)]?.name ?? "#\(c.key.zone)", protocol: name,
+                                         source: IPv4Address.format(c.key.source), destination: IPv4Address.format(c.key.destination),
+                                         sourcePort: Int(c.key.sourcePort), destinationPort: Int(c.key.destinationPort),
+                                         state: c.state.name, origin: c.origin == 0 ? "egress" : "ingress", rule: Int(c.rule),
+                                         packets: [c.packets.0, c.packets.1], bytes: [c.bytes.0, c.bytes.1],
+                                         age: Double(now &- c.created) / 1e9, idle: idle, expiresIn: max(0, timeout - idle)))
+            }
+            return out
+        }
+    }
+
+    public func conntrackStats() async throws -> ConntrackStatsDoc {
+        try await mailbox.perform { dp in
+            let acl = dp.pipeline.acl
+            var byState: [String: Int] = [:]
+            acl.conntrack.forEach { byState[$0.state.name, default: 0] += 1 }
+            let s = acl.conntrack.stats
+            return ConntrackStatsDoc(entries: acl.conntrack.count, capacity: acl.conntrack.capacity, byState: byState,
+                                     created: s.created, expired: s.expired, evicted: s.evicted, refused: s.refused,
+                                     invalid: s.invalid, revoked: s.revoked, flushed: s.flushed, related: s.related,
+                                     fragmentsFollowed: acl.fragmentsFollowed, lookups: s.lookups, hits: s.hits,
+                                     loose: acl.loose, ruleGeneration: Int(acl.generation))
+        }
+    }
+
+    /// Ends tracked connections (all, or one port's). Their next packets are classified again as new.
+    public func flushConntrack(port: String? = nil) async throws -> Int {
+        try await mailbox.perform { dp in
+            let zone = try port.map { try dp.requirePort($0).id }
+            let n = dp.pipeline.acl.conntrack.removeAll { zone == nil || $0.key.zone == zone! }
+            dp.pipeline.acl.conntrack.stats.flushed &+= UInt64(n)
+            return n
+        }
+    }
+}
