@@ -68,6 +68,41 @@ for pair in "1 2" "1 3" "2 3" "3 1" "1 4" "4 3"; do
     fi
 done
 
+echo
+echo "== security group 'web-server' on swdemo4: tcp/80 and ping from $NET.0/24, nothing else in"
+MAC4=$(ip netns exec swdemo4 cat /sys/class/net/eth0/address)
+SG=/tmp/swivel-demo.$$.sg.yaml
+cat > "$SG" <<YAML
+security_groups:
+  - name: web-server
+    rules:
+      - {direction: ingress, protocol: tcp, ports: 80, remote: $NET.0/24}
+      - {direction: ingress, protocol: icmp, icmp_type: 8, remote: $NET.0/24}
+ports:
+  - name: swdemo-v4
+    kind: afpacket
+    device: swdemo-v4
+    network: red
+    addresses: [{mac: "$MAC4", ips: [$RED.4]}]
+    security_groups: [web-server]
+YAML
+"$BIN/swivelctl" apply -f "$SG" --socket "$SOCK"
+rm -f "$SG"
+# A one-line web server (no name lookups: nothing leaves the demo's namespaces).
+ip netns exec swdemo4 python3 -c "
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('$RED.4', 80)); s.listen(8)
+while True:
+    c, _ = s.accept(); c.recv(1000); c.sendall(b'HTTP/1.0 200 OK\\r\\n\\r\\nhello\\n'); c.close()
+" &
+WEB=$!
+for _ in $(seq 50); do ip netns exec swdemo4 ss -ltn | grep -q ":80 " && break; sleep 0.1; done
+if ip netns exec swdemo1 curl -s -o /dev/null --max-time 3 "http://$RED.4/"; then echo "swdemo1 -> swdemo4 tcp/80: allowed, ok"; else echo "swdemo1 -> swdemo4 tcp/80: FAILED"; status=1; fi
+if ip netns exec swdemo1 curl -s -o /dev/null --max-time 1 "http://$RED.4:22/"; then echo "swdemo1 -> swdemo4 tcp/22: answered: FAILED"; status=1; else echo "swdemo1 -> swdemo4 tcp/22: no answer (denied), ok"; fi
+kill "$WEB" 2>/dev/null || true
+echo; echo "== swivelctl acl show --port swdemo-v4"; "$BIN/swivelctl" acl show --port swdemo-v4 --socket "$SOCK"
+echo; echo "== swivelctl conntrack show --port swdemo-v4"; "$BIN/swivelctl" conntrack show --port swdemo-v4 --socket "$SOCK"
+
 echo; echo "== swivelctl port show"; "$BIN/swivelctl" port show --socket "$SOCK"
 echo; echo "== swivelctl fdb show"; "$BIN/swivelctl" fdb show --socket "$SOCK"
 echo; echo "== swivelctl route show"; "$BIN/swivelctl" route show --socket "$SOCK"

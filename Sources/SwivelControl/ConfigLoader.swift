@@ -4,7 +4,9 @@ import Yams
 /// Reads the YAML config into the model, reporting every problem at once with file, line and column.
 /// Nothing is returned unless the whole file is valid, so a caller never applies half a config.
 public enum ConfigLoader {
-    public static func parse(_ text: String, file: String) throws(ConfigErrors) -> NetworkConfig {
+    /// `existing`: objects the file may refer to without defining them (what a running swiveld already has,
+    /// for `swivelctl apply`); the server validates the merged state again.
+    public static func parse(_ text: String, file: String, existing: NetworkConfig? = nil) throws(ConfigErrors) -> NetworkConfig {
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
@@ -13,7 +15,7 @@ public enum ConfigLoader {
         }
         var r = Reader(file: file)
         let config = r.config(root)
-        let all = r.errors + (r.errors.isEmpty ? Validator.validate(config, file: file, marks: r.marks) : [])
+        let all = r.errors + (r.errors.isEmpty ? Validator.validate(config, file: file, marks: r.marks, existing: existing) : [])
         if !all.isEmpty { throw ConfigErrors(all) }
         return config
     }
@@ -335,7 +337,8 @@ struct Reader {
 
 /// Rules across objects: unique names and devices, references that resolve, valid interface names.
 public enum Validator {
-    public static func validate(_ c: NetworkConfig, file: String, marks: [String: (Int, Int)] = [:]) -> [ConfigError] {
+    public static func validate(_ c: NetworkConfig, file: String, marks: [String: (Int, Int)] = [:],
+                                existing: NetworkConfig? = nil) -> [ConfigError] {
         var errors: [ConfigError] = []
         func add(_ key: String, _ path: String, _ reason: String) {
             let m = marks[key] ?? (0, 0)
@@ -354,7 +357,8 @@ public enum Validator {
             vlans[v] = n.name
         }
         validateRouting(c, add: add)
-        validateSecurityGroups(c, add: add)
+        validateSecurityGroups(c, existingGroups: Set((existing?.securityGroups ?? []).map(\.name)), add: add)
+        let elsewhere = (existing?.networks ?? []).filter { n in !c.networks.contains { $0.name == n.name } }
         var ports = Set<String>(), devices: [String: String] = [:], staticOwners: [String: String] = [:]
         var pinnedIPs: [String: String] = [:]
         for (i, p) in c.ports.enumerated() {
@@ -367,7 +371,9 @@ public enum Validator {
                 add(key, "ports.\(p.name).device", "device '\(p.device)' is already used by port '\(other)'")
             }
             devices[p.device] = p.name
-            func known(_ n: String) -> Bool { n == NetworkConfig.defaultNetworkName || networks.contains(n) }
+            func known(_ n: String) -> Bool {
+                n == NetworkConfig.defaultNetworkName || networks.contains(n) || elsewhere.contains { $0.name == n }
+            }
             if let n = p.network, !known(n) {
                 add(key, "ports.\(p.name).network", "unknown network '\(n)'")
             }
@@ -381,7 +387,7 @@ public enum Validator {
                     if !seen.insert(n).inserted { add(key, "ports.\(p.name).trunk", "network '\(n)' is listed twice") }
                     if !known(n) {
                         add(key, "ports.\(p.name).trunk", "unknown network '\(n)'")
-                    } else if n != p.native && c.networks.first(where: { $0.name == n })?.vlan == nil {
+                    } else if n != p.native && (c.networks + elsewhere).first(where: { $0.name == n })?.vlan == nil {
                         add(key, "ports.\(p.name).trunk", "network '\(n)' has no vlan: a trunk carries networks tagged with their vlan")
                     }
                 }
@@ -424,8 +430,8 @@ public enum Validator {
 extension Validator {
     /// Security groups and the ports that use them. Everything the JSON API can send is checked here
     /// (the YAML reader only checks types).
-    static func validateSecurityGroups(_ c: NetworkConfig, add: (String, String, String) -> Void) {
-        var names = Set<String>()
+    static func validateSecurityGroups(_ c: NetworkConfig, existingGroups: Set<String>, add: (String, String, String) -> Void) {
+        var names = existingGroups
         for g in c.securityGroups { names.insert(g.name) }
         var seen = Set<String>()
         for (i, g) in c.securityGroups.enumerated() {

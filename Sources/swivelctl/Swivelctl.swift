@@ -238,7 +238,9 @@ struct ApplyCommand: AsyncParsableCommand {
         let document: NetworkConfig
         do {
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw APIClient.Failure(description: "cannot read \(file)") }
-            document = try ConfigLoader.parse(text, file: file)
+            // What the switch already has may be referred to (a port joining a network another owner made).
+            let (running, _) = try await connection.get("/v1/config", as: NetworkConfig.self)
+            document = try ConfigLoader.parse(text, file: file, existing: running)
         } catch { throw fail(error) }
         do {
             let query = "/v1/config?owner=\(owner)" + (dryRun ? "&dry_run=1" : "")
