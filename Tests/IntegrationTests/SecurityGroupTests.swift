@@ -76,6 +76,23 @@ struct SecurityGroupIntegrationTests {
         #expect(put.contains("\"changed\":[\"db\"]"), "\(put)")
         #expect(try lab.ping(from: 1, to: 2, count: 2))
 
+        // A trace of what would happen to ssh names the deciding rule, and changes nothing.
+        let trace = try lab.ctl("trace --port web 'eth_src=\(try lab.mac(1)),eth_dst=\(try lab.mac(2)),ip_src=\(lab.ip(1)),ip_dst=\(lab.ip(2)),tcp,tcp_dst=22'")
+        #expect(trace.contains("into db (ingress rules): denied; rule 0") && trace.contains("drop: acl-default-deny"), "\(trace)")
+
+        // A change that still allows an established connection leaves it alone.
+        let keep = "/tmp/\(lab.tag)-keep"
+        lab.files.append(keep)
+        let (kept, keptOut) = try startHelper(lab.ns(1), "\(Binaries.helpers)/sg.py hold \(lab.ip(2)) 5432 \(keep)")
+        defer { if kept.isRunning { kept.terminate() }; try? FileManager.default.removeItem(at: keptOut) }
+        let withUDP = try lab.writeConfig(try config(lab, dbRules: Self.postgres + "\n      - {direction: ingress, protocol: udp, ports: 5353, remote_group: web}"),
+                                          name: "with-udp")
+        #expect(try lab.ctl("apply -f \(withUDP)").contains("security groups ~db"))
+        FileManager.default.createFile(atPath: keep, contents: nil)
+        kept.waitUntilExit()
+        #expect(try String(contentsOf: keptOut, encoding: .utf8).contains("after=ok"), "an unrelated rule change broke a connection")
+        #expect(try sg(lab, 1, "udp \(lab.ip(2)) 5353") == "udp=ok")
+
         // An established connection ends when the rule that allowed it goes away.
         let trigger = "/tmp/\(lab.tag)-go"
         lab.files.append(trigger)
