@@ -4,13 +4,15 @@ import SwivelClient
 import SwivelControl
 import SwivelPacket
 
-/// The network configuration on stdin: the standard keys and Swivel's (`network`, `socket`, `mtu`).
+/// The network configuration on stdin: the standard keys and Swivel's (`network`, `socket`, `mtu`,
+/// `security_groups`).
 struct NetConf {
     var cniVersion: String
     var name: String
     var network: String
     var socket: String
     var mtu: Int?
+    var securityGroups: [String]
     /// The `ipam` object as given, passed whole to a delegated IPAM plugin.
     var ipam: [String: Any]?
     var raw: [String: Any]
@@ -22,6 +24,7 @@ struct NetConf {
         return NetConf(cniVersion: raw["cniVersion"] as? String ?? "0.4.0", name: raw["name"] as? String ?? "",
                        network: raw["network"] as? String ?? NetworkConfig.defaultNetworkName,
                        socket: raw["socket"] as? String ?? "/run/swivel/swiveld.sock", mtu: raw["mtu"] as? Int,
+                       securityGroups: raw["security_groups"] as? [String] ?? [],
                        ipam: raw["ipam"] as? [String: Any], raw: raw)
     }
 }
@@ -48,6 +51,23 @@ struct Plugin {
     var netns: String { environment["CNI_NETNS"] ?? "" }
     var ifname: String { environment["CNI_IFNAME"] ?? "eth0" }
     var client: APIClient { APIClient(socketPath: config.socket) }
+
+    /// `CNI_ARGS` ("K=V;K=V"), as the spec passes per-attachment arguments.
+    var cniArgs: [String: String] {
+        var out: [String: String] = [:]
+        for pair in (environment["CNI_ARGS"] ?? "").split(separator: ";") {
+            let kv = pair.split(separator: "=", maxSplits: 1)
+            if kv.count == 2 { out[String(kv[0])] = String(kv[1]) }
+        }
+        return out
+    }
+
+    /// The port's security groups: `SECURITY_GROUPS=a,b` in CNI_ARGS (this attachment's) when given,
+    /// otherwise the network configuration's `security_groups`.
+    var securityGroups: [String] {
+        if let list = cniArgs["SECURITY_GROUPS"] { return list.split(separator: ",").map(String.init).filter { !$0.isEmpty } }
+        return config.securityGroups
+    }
 
     /// The port's name in swiveld and its host-side veth: both derived from the attachment (container,
     /// interface), so DEL and GC find them from the attachment alone.
@@ -77,6 +97,9 @@ struct Plugin {
         let desired = try await desiredState()
         guard desired.networks.contains(where: { $0.name == config.network }) || config.network == NetworkConfig.defaultNetworkName else {
             throw CNIError(code: 7, msg: "swiveld has no network '\(config.network)'")
+        }
+        for g in securityGroups where !desired.securityGroups.contains(where: { $0.name == g }) {
+            throw CNIError(code: 7, msg: "swiveld has no security group '\(g)'")
         }
         // The veth pair is made inside the container's namespace and the host end moved out, so the
         // container's interface never appears in the host namespace.
@@ -128,6 +151,9 @@ struct Plugin {
             throw CNIError(code: 11, msg: "\(ifname) in \(netns) does not have \(ip)")
         }
         guard (try? run("ip", ["link", "show", hostDevice])) != nil else { throw CNIError(code: 11, msg: "host interface \(hostDevice) is gone") }
+        guard Set(port.securityGroups ?? []) == Set(securityGroups) else {
+            throw CNIError(code: 11, msg: "port \(portName) has security groups \(port.securityGroups ?? []), expected \(securityGroups)")
+        }
     }
 
     /// Error 50 ("the plugin is not available") while swiveld does not answer.
@@ -167,6 +193,7 @@ struct Plugin {
             var port = PortSpec(name: portName, kind: .afpacket, device: hostDevice, network: config.network, owner: "cni")
             port.labels = ["cni.dev/containerID": containerID, "cni.dev/ifname": ifname, "cni.dev/network-name": config.name]
             port.addresses = [PortAddress(mac: mac, ips: [lease.address])]
+            if !securityGroups.isEmpty { port.securityGroups = securityGroups }
             let (status, answer) = try await call(.PUT, "/v1/ports/\(portName)", body: try JSONEncoder().encode(port))
             if status == 200 { return lease }
             try await releaseDelegated()

@@ -7,10 +7,12 @@ import Testing
 struct CNITests {
     struct Call { var status: Int32; var json: [String: Any]; var raw: String }
 
-    func cni(_ lab: Lab, _ command: String, container: String = "", netns: String = "", conf: [String: Any]) throws -> Call {
+    func cni(_ lab: Lab, _ command: String, container: String = "", netns: String = "", args: String = "",
+             conf: [String: Any]) throws -> Call {
         let confFile = try lab.writeConfig(String(decoding: try JSONSerialization.data(withJSONObject: conf), as: UTF8.self),
                                            name: "cni-\(UInt32.random(in: 0...UInt32.max))")
         let env = "CNI_COMMAND=\(command) CNI_CONTAINERID=\(container) CNI_NETNS=\(netns) CNI_IFNAME=eth0 CNI_PATH=/usr/lib/cni"
+            + (args.isEmpty ? "" : " CNI_ARGS='\(args)'")
         let r = try Shell.run("env \(env) \(Binaries.cni) < \(confFile)", check: false)
         try? FileManager.default.removeItem(atPath: confFile)
         let json = (try? JSONSerialization.jsonObject(with: Data(r.out.utf8))) as? [String: Any] ?? [:]
@@ -90,6 +92,49 @@ struct CNITests {
         }
         let versions = try cni(lab, "VERSION", conf: ["cniVersion": version])
         #expect((versions.json["supportedVersions"] as? [String])?.contains(version) == true)
+    }
+
+    /// Security groups named in the network configuration, or per attachment in CNI_ARGS: container 1 is in
+    /// "quiet" (nothing allowed in), container 2 in "pingable" (echo requests allowed in).
+    @Test func securityGroupsFromTheConfigurationAndCNIArgs() throws {
+        let lab = Lab()
+        defer { lab.cleanup(); for v in (try? hostVeths()) ?? [] { _ = try? Shell.run("ip link del \(v)", check: false) } }
+        try startSwitch(lab, subnet: "10.7.0")
+        for group in [#"{"name": "quiet", "rules": []}"#,
+                      #"{"name": "pingable", "rules": [{"direction": "ingress", "protocol": "icmp", "icmp_type": 8}]}"#] {
+            let name = group.contains("quiet") ? "quiet" : "pingable"
+            let put = try Shell.run("curl -sS --unix-socket \(lab.socket) -X PUT -d '\(group)' http://swiveld/v1/security-groups/\(name)").out
+            #expect(put.contains("\"added\":[\"\(name)\"]"), "\(put)")
+        }
+        for i in 1...3 { try lab.addNamespace(i) }
+        let quiet = conf(lab, version: "1.0.0", extra: ["security_groups": ["quiet"]])
+        var addresses: [String] = []
+        for i in 1...2 {
+            let add = try cni(lab, "ADD", container: "\(lab.tag)s\(i)", netns: "/var/run/netns/\(lab.ns(i))",
+                              args: i == 2 ? "IgnoreUnknown=1;SECURITY_GROUPS=pingable" : "", conf: quiet)
+            #expect(add.status == 0, "\(add.raw)")
+            let address = (add.json["ips"] as? [[String: Any]])?.first?["address"] as? String ?? ""
+            addresses.append(String(address.split(separator: "/")[0]))
+        }
+        let port1 = try JSONSerialization.jsonObject(with: Data(try lab.ctl("config show --json").utf8)) as? [String: Any]
+        let ports = port1?["ports"] as? [[String: Any]] ?? []
+        #expect(Set(ports.compactMap { $0["security_groups"] as? [String] }.flatMap { $0 }) == ["quiet", "pingable"], "\(ports)")
+        // Into "pingable": allowed, and the reply gets back into "quiet" as part of the connection.
+        #expect(try Shell.run("ip netns exec \(lab.ns(1)) ping -c 2 -i 0.2 -W 2 \(addresses[1])", check: false).status == 0)
+        // Into "quiet": nothing.
+        #expect(try Shell.run("ip netns exec \(lab.ns(2)) ping -c 2 -i 0.2 -W 1 \(addresses[0])", check: false).status != 0)
+        #expect(try cni(lab, "CHECK", container: "\(lab.tag)s2", netns: "/var/run/netns/\(lab.ns(2))",
+                        args: "SECURITY_GROUPS=pingable", conf: quiet).status == 0)
+        #expect(try cni(lab, "CHECK", container: "\(lab.tag)s2", netns: "/var/run/netns/\(lab.ns(2))", conf: quiet).status != 0,
+                "CHECK notices the groups differ from the configuration's")
+        // A group swiveld does not have: refused, nothing left behind.
+        let bad = try cni(lab, "ADD", container: "\(lab.tag)s3", netns: "/var/run/netns/\(lab.ns(3))", args: "SECURITY_GROUPS=nosuch", conf: quiet)
+        #expect(bad.status != 0 && bad.json["code"] as? Int == 7 && (bad.json["msg"] as? String ?? "").contains("nosuch"), "\(bad.raw)")
+        #expect(try cniPorts(lab).count == 2 && hostVeths().count == 2)
+        for i in 1...2 {
+            #expect(try cni(lab, "DEL", container: "\(lab.tag)s\(i)", netns: "/var/run/netns/\(lab.ns(i))", conf: quiet).status == 0)
+        }
+        #expect(try cniPorts(lab).isEmpty)
     }
 
     @Test func delegatedHostLocalIPAMLeasesAreReleased() throws {
