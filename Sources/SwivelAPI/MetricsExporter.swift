@@ -42,6 +42,15 @@ public final class MetricsExporter: Sendable {
             gauge("table_entries", [("table", t.name)], help: "Entries in use.").set(to: Double(t.entries))
             gauge("table_limit", [("table", t.name)], help: "Capacity of the table.").set(to: Double(t.limit))
         }
+        let ct = try await runtime.conntrackStats()
+        for (event, value, help) in [("created", ct.created, "Connections tracked."),
+                                     ("expired", ct.expired, "Connections that timed out."),
+                                     ("evicted", ct.evicted, "Connections evicted to make room (oldest not established)."),
+                                     ("refused", ct.refused, "New connections refused: the table was full of established ones."),
+                                     ("invalid", ct.invalid, "TCP packets that fit no connection state."),
+                                     ("revoked", ct.revoked, "Connections ended by a rule change.")] {
+            advance("conntrack_\(event)", [], value, help: help)
+        }
         gauge("uptime_seconds", [], help: "Seconds since swiveld started.").set(to: counters.uptime)
         return registry.emitToString()
     }

@@ -126,6 +126,7 @@ struct VisibilityTests {
         #expect(ports.contains { ($0["rx_packets"] as? Int ?? 0) >= 4 })
         let raw = try Shell.run("curl -s http://127.0.0.1:\(metricsPort)/metrics").out
         #expect(raw.contains("# TYPE swivel_port_rx_packets_total counter") && raw.contains("swivel_pipeline_batches_total"))
+        #expect(raw.contains("swivel_table_limit{table=\"conntrack\"}") && raw.contains("# TYPE swivel_conntrack_created_total counter"), "\(raw)")
     }
 
     @Test func captureWritesExactlyTheFilteredFramesAndMirrors() throws {
