@@ -372,17 +372,32 @@ public struct ACLStage {
         } else if f.proto == IPProtocol.icmp && f.icmpType != 8 {
             return (nil, .stateless)   // echo replies and other ICMP: allowed by rule, nothing to track
         }
+        // A connection picked up mid-stream (loose mode) has no known client. When the port's ingress rules
+        // would admit the other direction, the connection is taken as coming in, so that its ingress rule
+        // is what a later rule change re-checks (the packet in hand is then its reply).
+        var asReply = false, allowedBy = verdict
+        if state == .established && !ingress {
+            let reverse = classify(port: port, ingress: true, remote: f.destination, proto: f.proto, rulePort: f.sourcePort)
+            if !reverse.deny { asReply = true; allowedBy = reverse }
+        }
         if dryRun { return (nil, .new) }
-        guard let e = conntrack.insert(key, state: state, origin: ingress ? 1 : 0, rule: verdict.rule, generation: generation,
-                                       now: now) else { return (.ctTableFull, .tableFull) }
+        guard let e = conntrack.insert(asReply ? key.reversed : key, state: state, origin: ingress || asReply ? 1 : 0,
+                                       rule: allowedBy.rule, generation: generation, now: now) else { return (.ctTableFull, .tableFull) }
         if f.proto == IPProtocol.tcp {
             let c = conntrack.entries + e
-            c.pointee.nextSeq.0 = f.seq &+ f.payload &+ (state == .synSent ? 1 : 0)
+            let next = f.seq &+ f.payload &+ (state == .synSent ? 1 : 0)
+            if asReply { c.pointee.nextSeq.1 = next } else { c.pointee.nextSeq.0 = next }
             c.pointee.initialSeq = state == .synSent ? f.seq : f.seq &- 1
-            c.pointee.windowScale.0 = f.windowScale
-            c.pointee.window.0 = UInt32(f.window)
+            if state == .synSent {
+                c.pointee.windowScale.0 = f.windowScale
+                c.pointee.window.0 = UInt32(f.window)
+            } else {
+                // Mid-stream: the window scales were announced before we looked, so windows are unknown and
+                // the RST check must not be stricter than the endpoints.
+                c.pointee.window = (1 << 30, 1 << 30)
+            }
         }
-        count(e, reply: false, f, now: now)
+        count(e, reply: asReply, f, now: now)
         return (nil, .new)
     }
 

@@ -165,4 +165,31 @@ struct SecurityGroupIntegrationTests {
         #expect(flushed > 0 && flushed <= 64)
         #expect(try sg(lab, 1, "connect \(lab.ip(2)) 5432") == "connected echo=ok", "the switch admits new connections again")
     }
+
+    /// Conntrack is not persisted: after a restart an established TCP connection is dropped as invalid,
+    /// unless loose mode picks it up mid-stream.
+    @Test(arguments: [false, true]) func establishedTCPAcrossARestart(loose: Bool) throws {
+        let lab = Lab()
+        defer { lab.cleanup() }
+        for i in 1...2 { try lab.addVethHost(i) }
+        let file = try lab.writeConfig(try config(lab, dbRules: Self.postgres))
+        let arguments = ["--config", file] + (loose ? ["--conntrack-loose"] : [])
+        try lab.startSwitch(arguments)
+        try lab.quiet([1, 2])
+        let (server, serverOut) = try startHelper(lab.ns(2), "\(Binaries.helpers)/sg.py serve tcp:5432")
+        defer { if server.isRunning { server.terminate() }; try? FileManager.default.removeItem(at: serverOut) }
+        let trigger = "/tmp/\(lab.tag)-restarted"
+        lab.files.append(trigger)
+        let (holder, holderOut) = try startHelper(lab.ns(1), "\(Binaries.helpers)/sg.py hold \(lab.ip(2)) 5432 \(trigger)")
+        defer { if holder.isRunning { holder.terminate() }; try? FileManager.default.removeItem(at: holderOut) }
+        #expect(lab.stopSwitch() == 0)
+        try lab.startSwitch(arguments)
+        FileManager.default.createFile(atPath: trigger, contents: nil)
+        holder.waitUntilExit()
+        let held = try String(contentsOf: holderOut, encoding: .utf8)
+        #expect(held.contains(loose ? "after=ok" : "after=none"), "\(held)")
+        let stats = try json(try lab.ctl("conntrack stats --json"))
+        #expect(stats["loose"] as? Bool == loose)
+        if !loose { #expect((try drops(lab, "web")["ct-invalid"] ?? 0) >= 1, "web's own zone refuses the mid-stream segment") }
+    }
 }

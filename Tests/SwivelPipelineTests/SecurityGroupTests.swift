@@ -282,6 +282,24 @@ import SwivelPacket
         #expect(delivered(h, 1, tcp(1, 0, sport: 5432, dport: 40000, seq: 900, flags: 0x10), to: 0))
     }
 
+    @Test func looseModeTakesAConnectionTheServerSpeaksFirstAsIncoming() {
+        let h = harness()
+        h.pipeline.acl.loose = true
+        // After a restart db (the server) happens to send first: db's zone takes the connection as coming in
+        // on 5432 (its ingress rule allows that), web's zone refuses it until web itself sends.
+        #expect(!delivered(h, 1, tcp(1, 0, sport: 5432, dport: 40000, seq: 900, flags: 0x10), to: 0))
+        #expect(h.drops(0)[.aclDefaultDeny] == 1)
+        let inDB = h.pipeline.acl.conntrack.find(ConnKey(source: Self.web, destination: Self.db, sourcePort: 40000,
+                                                         destinationPort: 5432, protocol: IPProtocol.tcp, zone: 1))
+        #expect(inDB?.reply == false && h.pipeline.acl.conntrack.entries[inDB!.entry].origin == 1)
+        #expect(delivered(h, 0, tcp(0, 1, sport: 40000, dport: 5432, seq: 100, flags: 0x10), to: 1))
+        #expect(delivered(h, 1, tcp(1, 0, sport: 5432, dport: 40000, seq: 900, flags: 0x10), to: 0))
+        // So the 5432 rule's removal still ends it.
+        h.pipeline.adopt(security: Self.table(dbIngress: [], signature: "v2"))
+        #expect(!delivered(h, 1, tcp(1, 0, sport: 5432, dport: 40000, seq: 900, flags: 0x10), to: 0))
+        #expect(h.drops(1)[.ctRevoked] == 1)
+    }
+
     @Test func traceNamesTheRule() {
         let h = harness()
         let f = tcp(0, 1, sport: 40000, dport: 22, seq: 1, flags: 0x02)
