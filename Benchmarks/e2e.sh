@@ -140,8 +140,9 @@ start_switch() {
     [ "${ROUTED:-0}" = 1 ] && target="$RNET.2"
     for t in $(seq 1 150); do
         if ip netns exec "${NS}1" ping -c 1 -W 1 "$target" >/dev/null 2>&1; then
-            for i in $(seq 2 "$NPORTS"); do ip netns exec "$NS$i" ping -c 1 -W 1 "$back" >/dev/null 2>&1 & done
-            wait
+            local pings=()
+            for i in $(seq 2 "$NPORTS"); do ip netns exec "$NS$i" ping -c 1 -W 1 "$back" >/dev/null 2>&1 & pings+=($!); done
+            wait "${pings[@]}"
             return 0
         fi
         sleep 0.2
@@ -185,7 +186,7 @@ trafgen_conf() {
     for i in $(seq 2 "$NPORTS"); do
         dmac=$(mac_of "$i"); daddr=$NET.$i
         if [ "${ROUTED:-0}" = 1 ]; then   # to the router's MAC, for the other subnet
-            dmac=$(ip -n "${NS}1" neigh show "$NET.254" | awk '{print $3}'); daddr=$RNET.$i
+            dmac=$(ip -n "${NS}1" neigh show "$NET.254" | awk '{for (i = 1; i < NF; i++) if ($i == "lladdr") print $(i + 1)}'); daddr=$RNET.$i
         fi
         if [ "$flows" -le 1 ]; then sp=1024; dp=9
         elif [ "$flows" -le 1000 ]; then sp="dinc(1024, $((1023 + flows)))"; dp=9
@@ -202,7 +203,7 @@ udp64_once() {
     for i in $(seq 2 "$NPORTS"); do r0=$((r0 + $(rx "$i"))); done
     o0=$(tx 1); c0=$(cpu_ticks "$SWITCH_PID"); read -r h0b h0t <<<"$(host_busy)"
     t0=$(date +%s.%N)
-    timeout "$DURATION" taskset -c "$GEN_CPU" ip netns exec "${NS}1" trafgen --dev eth0 --conf "$conf" --cpus 1 -A -Q -C >/dev/null 2>&1
+    timeout "$DURATION" taskset -c "$GEN_CPU" ip netns exec "${NS}1" trafgen --dev eth0 --conf "$conf" --cpus 1 --no-sock-mem --notouch-irq --no-cpu-stats >/dev/null 2>&1
     t1=$(date +%s.%N)
     sleep 0.2
     for i in $(seq 2 "$NPORTS"); do r1=$((r1 + $(rx "$i"))); done
@@ -210,7 +211,7 @@ udp64_once() {
     awk -v r=$((r1 - r0)) -v o=$((o1 - o0)) -v c=$((c1 - c0)) -v t0="$t0" -v t1="$t1" -v hb=$((h1b - h0b)) -v ht=$((h1t - h0t)) \
         -v hz="$(getconf CLK_TCK)" -v pid="${SWITCH_PID:-}" \
         'BEGIN { d = t1 - t0; cpu = pid == "" ? -1 : 100 * c / hz / d;
-                 printf "%.4f %.4f %.1f %.1f\n", r / d / 1e6, o / d / 1e6, cpu, ht > 0 ? 100 * hb / ht : 0 }'
+                 printf "%.4f %.4f %.1f %.1f\n", r / d / 1e6, o / d / 1e6, cpu, (ht > 0 ? 100 * hb / ht : 0) }'
 }
 
 # tcp STREAMS -> "gbps csum_errors"
@@ -271,7 +272,7 @@ result() {
         emit "RESULT suite=$suite switch=$sw $keys test=udp64 reps=$REPS failed_runs=$fails mpps=$mpps" \
              "mpps_minmax=$(echo -n "$good" | awk '{print $1}' | minmax | tr ' ' ',')" \
              "offered_mpps=$(echo -n "$good" | awk '{print $2}' | median) switch_cpu_pct=$cpu" \
-             "mframes_per_cpu_s=$(awk -v m="$mpps" -v c="$cpu" 'BEGIN { printf "%.3f", c > 0 ? m / (c / 100) : -1 }')" \
+             "mframes_per_cpu_s=$(awk -v m="$mpps" -v c="$cpu" 'BEGIN { printf "%.3f", (c > 0 ? m / (c / 100) : -1) }')" \
              "host_busy_pct=$(echo -n "$good" | awk '{print $4}' | median)"
         ;;
     tcp1|tcp4)
@@ -292,8 +293,8 @@ result() {
 
 # ratio SUITE KEYS TEST METRIC: swivel / each peer, from the RESULT lines just written.
 ratio() {
-    local suite=$1 keys=$2 test=$3 metric=$4 line out="RATIO suite=$suite $keys test=$test metric=$metric"
-    local mine peer
+    local suite=$1 keys=$2 test=$3 metric=$4 line out mine peer peer_v
+    out="RATIO suite=$suite $keys test=$test metric=$metric"
     mine=$(grep "^RESULT suite=$suite switch=swivel $keys test=$test " "$OUT" | tail -1 | grep -o " $metric=[0-9.]*" | cut -d= -f2)
     for peer in linux-bridge ovs-netdev; do
         line=$(grep "^RESULT suite=$suite switch=$peer $keys test=$test " "$OUT" | tail -1)
