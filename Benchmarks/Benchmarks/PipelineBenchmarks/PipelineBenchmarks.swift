@@ -166,25 +166,31 @@ let benchmarks: @Sendable () -> Void = {
     // Routed: port 0 in 10.1.0.0/24 (network 0), port 1 in 10.2.0.0/24 (network 1), one router between,
     // B's MAC resolved before measuring. Every frame is validated, looked up, TTL-decremented, rewritten.
     let routerBlue = MACAddress(2, 0x5e, 0, 0, 0, 1), routerRed = MACAddress(2, 0x5e, 0, 0, 0, 2)
-    let routed = Bench(frames: [PacketBuilder.ethernet(destination: routerBlue, source: a, etherType: EtherType.ipv4,
-                                                       payload: PacketBuilder.udp(source: 0x0A01_000A, destination: 0x0A02_000B,
-                                                                                  sourcePort: 4000, destinationPort: 5000,
-                                                                                  payload: Array(repeating: 1, count: 18)))],
-                       membership: [0: .access(0), 1: .access(1), 2: .access(0), 3: .access(1)])
-    routed.pipeline.adopt(routing: Routing(
-        routerNames: ["edge"],
-        interfaces: [RouterInterface(router: 0, network: 0, address: 0x0A01_0001, prefixLength: 24, mac: routerBlue),
-                     RouterInterface(router: 0, network: 1, address: 0x0A02_0001, prefixLength: 24, mac: routerRed)],
-        routes: [[RouteEntry(prefix: 0x0A01_0000, length: 24, nextHop: NextHop(interface: 0, gateway: 0), source: .connected),
-                  RouteEntry(prefix: 0x0A02_0000, length: 24, nextHop: NextHop(interface: 1, gateway: 0), source: .connected)]]))
-    routed.run([(0, routed.frames[0])])   // queued; the router asks for B
-    routed.run([(1, PacketBuilder.arp(operation: 2, source: b, destination: routerRed, senderIP: 0x0A02_000B,
-                                      targetMAC: routerRed, targetIP: 0x0A02_0001))])
-    precondition(routed.pipeline.l3.neighbors.stats.resolved == 1)
-    Benchmark("Pipeline.routed-ipv4-udp.batch-64") { benchmark in
-        for _ in benchmark.scaledIterations {
-            routed.fillBatch()
-            routed.step()
+    func routedBench(batchSize: Int) -> Bench {
+        let routed = Bench(frames: [PacketBuilder.ethernet(destination: routerBlue, source: a, etherType: EtherType.ipv4,
+                                                           payload: PacketBuilder.udp(source: 0x0A01_000A, destination: 0x0A02_000B,
+                                                                                      sourcePort: 4000, destinationPort: 5000,
+                                                                                      payload: Array(repeating: 1, count: 18)))],
+                           batchSize: batchSize, membership: [0: .access(0), 1: .access(1), 2: .access(0), 3: .access(1)])
+        routed.pipeline.adopt(routing: Routing(
+            routerNames: ["edge"],
+            interfaces: [RouterInterface(router: 0, network: 0, address: 0x0A01_0001, prefixLength: 24, mac: routerBlue),
+                         RouterInterface(router: 0, network: 1, address: 0x0A02_0001, prefixLength: 24, mac: routerRed)],
+            routes: [[RouteEntry(prefix: 0x0A01_0000, length: 24, nextHop: NextHop(interface: 0, gateway: 0), source: .connected),
+                      RouteEntry(prefix: 0x0A02_0000, length: 24, nextHop: NextHop(interface: 1, gateway: 0), source: .connected)]]))
+        routed.run([(0, routed.frames[0])])   // queued; the router asks for B
+        routed.run([(1, PacketBuilder.arp(operation: 2, source: b, destination: routerRed, senderIP: 0x0A02_000B,
+                                          targetMAC: routerRed, targetIP: 0x0A02_0001))])
+        precondition(routed.pipeline.l3.neighbors.stats.resolved == 1)
+        return routed
+    }
+    for size in [1, 32, 64, 256] {
+        let routed = routedBench(batchSize: size)
+        Benchmark("Pipeline.routed-ipv4-udp.batch-\(size)") { benchmark in
+            for _ in benchmark.scaledIterations {
+                routed.fillBatch()
+                routed.step()
+            }
         }
     }
 
@@ -300,4 +306,5 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     securityGroupBenchmarks()
+    stageBenchmarks()
 }

@@ -128,17 +128,19 @@ func securityGroupBenchmarks() {
                                                           payload: Array(repeating: 1, count: payload)))
     }
     let data = tcp(a, b, 0x0A00_000A, 0x0A00_000B, 40000, 5432, seq: 101, ack: 901, flags: 0x10, payload: 6)
-    let established = Bench(frames: [data])
-    guarded(established, rules: 1_000)
-    established.run([(0, tcp(a, b, 0x0A00_000A, 0x0A00_000B, 40000, 5432, seq: 100, ack: 0, flags: 0x02))])
-    established.run([(1, tcp(b, a, 0x0A00_000B, 0x0A00_000A, 5432, 40000, seq: 900, ack: 101, flags: 0x12))])
-    established.run([(0, tcp(a, b, 0x0A00_000A, 0x0A00_000B, 40000, 5432, seq: 101, ack: 901, flags: 0x10))])
-    precondition(established.pipeline.acl.conntrack.count == 2 && established.pipeline.counters.snapshot(port: 0).drops.isEmpty
-                 && established.pipeline.counters.snapshot(port: 1).drops.isEmpty)
-    Benchmark("Pipeline.acl-established-tcp.batch-64") { benchmark in
-        for _ in benchmark.scaledIterations {
-            established.fillBatch()
-            established.step()
+    for size in [1, 32, 64, 256] {
+        let established = Bench(frames: [data], batchSize: size)
+        guarded(established, rules: 1_000)
+        established.run([(0, tcp(a, b, 0x0A00_000A, 0x0A00_000B, 40000, 5432, seq: 100, ack: 0, flags: 0x02))])
+        established.run([(1, tcp(b, a, 0x0A00_000B, 0x0A00_000A, 5432, 40000, seq: 900, ack: 101, flags: 0x12))])
+        established.run([(0, tcp(a, b, 0x0A00_000A, 0x0A00_000B, 40000, 5432, seq: 101, ack: 901, flags: 0x10))])
+        precondition(established.pipeline.acl.conntrack.count == 2 && established.pipeline.counters.snapshot(port: 0).drops.isEmpty
+                     && established.pipeline.counters.snapshot(port: 1).drops.isEmpty)
+        Benchmark("Pipeline.acl-established-tcp.batch-\(size)") { benchmark in
+            for _ in benchmark.scaledIterations {
+                established.fillBatch()
+                established.step()
+            }
         }
     }
 
