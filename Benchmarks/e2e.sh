@@ -2,7 +2,7 @@
 # Benchmarks/e2e.sh — swiveld end to end, beside the Linux bridge and Open vSwitch's userspace datapath,
 # on the same namespaces in the same run, alternating the switches repetition by repetition.
 #
-# usage: sudo Benchmarks/e2e.sh [SUITE ...]            (default: compare ports flows tables engines)
+# usage: sudo Benchmarks/e2e.sh [SUITE ...]            (default: compare ports flows tables engines tap)
 #   compare   swivel, linux-bridge, ovs-netdev on 2 ports: udp64, tcp1, tcp4, ping; offloads off, and
 #             tcp1/tcp4 with offloads on
 #   ports     udp64 from one sender to all the others with 2, 8 and 32 ports (swivel, bridge, ovs-netdev)
@@ -10,6 +10,10 @@
 #             swivel with security groups on both ports (every flow a tracked connection), ovs-netdev
 #   tables    swivel udp64 switched, routed with 1 000 routes installed, and through 10 000 ACL rules
 #   engines   swivel's --io-engine ring, ring-v3 and mmsg with 2 and 32 ports: udp64 and ping
+#   tap       TAP ports instead of veths (the way VMs attach): swivel's own TAPs and OVS userspace's
+#             (internal ports of its netdev bridge), each moved into its namespace: udp64, tcp1, ping
+#             with offloads off, tcp1 with offloads on (the Linux bridge needs a process holding each TAP,
+#             so it has no TAP row)
 #
 # Environment: REPS [3] repetitions (medians reported, min and max alongside); DURATION [5] seconds per
 # udp64/tcp run; PING_COUNT [1000]; GEN_CPU [0] and SWITCH_CPU [1]: the generator and the switch are
@@ -27,7 +31,7 @@ ROOT=$(pwd)
 REPS=${REPS:-3}; DURATION=${DURATION:-5}; PING_COUNT=${PING_COUNT:-1000}
 GEN_CPU=${GEN_CPU:-0}; SWITCH_CPU=${SWITCH_CPU:-1}
 OUT=${OUT:-/tmp/swivel-e2e-$(date +%Y%m%d-%H%M%S).txt}
-SUITES=("$@"); [ ${#SUITES[@]} -gt 0 ] || SUITES=(compare ports flows tables engines)
+SUITES=("$@"); [ ${#SUITES[@]} -gt 0 ] || SUITES=(compare ports flows tables engines tap)
 NS=e2e; VETH=e2ev; NET=10.98.0; RNET=10.97.0
 WORK=$(mktemp -d /tmp/swivel-e2e.XXXXXX)
 SOCK=$WORK/swiveld.sock
@@ -71,9 +75,10 @@ topo_up() {
     topo_down
     for i in $(seq 1 "$n"); do
         ip netns add "$NS$i" || return 1
-        ip link add "$VETH$i" type veth peer name eth0 netns "$NS$i" || return 1
         ip -n "$NS$i" link set lo up
         ip netns exec "$NS$i" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+        [ "${TAP:-0}" = 1 ] && continue   # TAP ports: the switch makes the device, attach_taps moves it in
+        ip link add "$VETH$i" type veth peer name eth0 netns "$NS$i" || return 1
         sysctl -qw "net.ipv6.conf.$VETH$i.disable_ipv6=1"
         ip -n "$NS$i" addr add "$NET.$i/24" dev eth0
         ip -n "$NS$i" link set eth0 up
@@ -84,6 +89,7 @@ topo_up() {
         fi
     done
     NPORTS=$n
+    OFFLOADS=$off
     # An unread UDP socket on every port the generator sends to swallows the frames cheaply (no ICMP).
     for i in $(seq 2 "$n"); do
         ip netns exec "$NS$i" /usr/bin/python3 -c '
@@ -100,6 +106,20 @@ time.sleep(1e9)' >/dev/null 2>&1 &
 
 mac_of() { ip netns exec "$NS$1" cat /sys/class/net/eth0/address; }
 
+# attach_taps: the TAP devices a switch made in the root namespace (e2evI) become eth0 of namespace I, as a
+# container runtime hands a TAP to its container.
+attach_taps() {
+    local i t
+    for i in $(seq 1 "$NPORTS"); do
+        for t in $(seq 1 100); do ip link show "$VETH$i" >/dev/null 2>&1 && break; sleep 0.1; done
+        ip link set "$VETH$i" netns "$NS$i" || return 1
+        ip -n "$NS$i" link set "$VETH$i" name eth0 || return 1
+        ip -n "$NS$i" addr add "$NET.$i/24" dev eth0
+        ip -n "$NS$i" link set eth0 up
+        if [ "$OFFLOADS" = off ]; then ip netns exec "$NS$i" ethtool -K eth0 tx off sg off tso off gso off gro off >/dev/null 2>&1; fi
+    done
+}
+
 # MARK: switches
 
 # start_switch KIND [ENGINE] [CONFIG]: swivel | swivel-sg | swivel-routed | swivel-acl | linux-bridge | ovs-netdev
@@ -107,7 +127,7 @@ start_switch() {
     local kind=$1 engine=${2:-ring} config=${3:-} i ports=()
     case "$kind" in
     swivel*)
-        for i in $(seq 1 "$NPORTS"); do ports+=(--port "afpacket:$VETH$i"); done
+        for i in $(seq 1 "$NPORTS"); do ports+=(--port "$([ "${TAP:-0}" = 1 ] && echo tap || echo afpacket):$VETH$i"); done
         if [ -n "$config" ]; then ports=(--config "$config"); fi
         taskset -c "$SWITCH_CPU" "$BIN/swiveld" "${ports[@]}" --io-engine "$engine" --socket "$SOCK" --state-file none \
             --log-level warning >"$WORK/swiveld.log" 2>&1 &
@@ -131,10 +151,15 @@ start_switch() {
         SWITCH_PID=$(cat "$d/vswitchd.pid")
         ovs-vsctl --db="unix:$d/db.sock" --timeout=20 add-br e2ebr -- set bridge e2ebr datapath_type=netdev \
             -- set Open_vSwitch . other_config:pmd-cpu-mask=$((1 << SWITCH_CPU)) || return 1
-        for i in $(seq 1 "$NPORTS"); do ovs-vsctl --db="unix:$d/db.sock" --timeout=20 add-port e2ebr "$VETH$i" || return 1; done
+        for i in $(seq 1 "$NPORTS"); do
+            # On TAP: OVS's own TAP devices (internal ports of a netdev bridge), moved into the namespaces.
+            ovs-vsctl --db="unix:$d/db.sock" --timeout=20 add-port e2ebr "$VETH$i" \
+                $([ "${TAP:-0}" = 1 ] && echo "-- set interface $VETH$i type=internal") || return 1
+        done
         ip link set e2ebr up 2>/dev/null
         ;;
     esac
+    [ "${TAP:-0}" = 1 ] && { attach_taps || return 1; }
     # Ready when the sender reaches the last namespace (and the switches have learned both MACs).
     local t target="$NET.$NPORTS" back="$NET.1"
     [ "${ROUTED:-0}" = 1 ] && target="$RNET.2"
@@ -312,11 +337,12 @@ compare_round() {   # compare_round SUITE KEYS PORTS OFFLOADS FLOWS TESTS...: sw
     topo_up "$ports" "$off" || die "topology"
     declare -gA SAMPLES=()
     REPS=1
+    local switches=${SWITCHES:-swivel linux-bridge ovs-netdev}
     for _ in $(seq 1 "$reps"); do
-        for sw in swivel linux-bridge ovs-netdev; do run "$suite" "$sw" "$sw" ring "" "$flows" "$@"; done
+        for sw in $switches; do run "$suite" "$sw" "$sw" ring "" "$flows" "$@"; done
     done
     REPS=$reps
-    for sw in swivel linux-bridge ovs-netdev; do for t in "$@"; do result "$suite" "$sw" "$sw" "$keys" "$t"; done; done
+    for sw in $switches; do for t in "$@"; do result "$suite" "$sw" "$sw" "$keys" "$t"; done; done
     for t in "$@"; do
         case "$t" in udp64) ratio "$suite" "$keys" "$t" mpps ;; tcp*) ratio "$suite" "$keys" "$t" gbps ;;
                      ping) ratio "$suite" "$keys" "$t" rtt_avg_us ;; esac
@@ -334,6 +360,11 @@ machine() {
 suite_compare() {
     compare_round compare "offloads=off ports=2 flows=1" 2 off 1 udp64 tcp1 tcp4 ping
     compare_round compare "offloads=on ports=2 flows=1" 2 on 1 tcp1 tcp4
+}
+
+suite_tap() {
+    TAP=1 SWITCHES="swivel ovs-netdev" compare_round tap "offloads=off ports=2 flows=1 kind=tap" 2 off 1 udp64 tcp1 ping
+    TAP=1 SWITCHES="swivel ovs-netdev" compare_round tap "offloads=on ports=2 flows=1 kind=tap" 2 on 1 tcp1
 }
 
 suite_ports() {
@@ -440,8 +471,8 @@ suite_engines() {
 machine
 for s in "${SUITES[@]}"; do
     case "$s" in
-    compare|ports|flows|tables|engines) log "suite $s"; "suite_$s" ;;
-    *) die "unknown suite $s (compare ports flows tables engines)" ;;
+    compare|ports|flows|tables|engines|tap) log "suite $s"; "suite_$s" ;;
+    *) die "unknown suite $s (compare ports flows tables engines tap)" ;;
     esac
 done
 log "results in $OUT"

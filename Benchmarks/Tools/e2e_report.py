@@ -89,6 +89,22 @@ if find(suite="compare"):
             w(f"| {sw} | {fmt(r, 'mpps')} | {fmt(r, 'switch_cpu_pct', 0)} | {fmt(r, 'mframes_per_cpu_s')} |")
     w("")
 
+if find(suite="tap"):
+    w("#### TAP ports (2 ports; the way VMs attach)")
+    w("")
+    w("| test | offloads | swivel | ovs-netdev | swivel / ovs |")
+    w("| --- | --- | ---: | ---: | ---: |")
+    for test, off, metric, unit in [("udp64", "off", "mpps", "M frames/s"), ("tcp1", "off", "gbps", "Gbit/s"),
+                                    ("tcp1", "on", "gbps", "Gbit/s"), ("ping", "off", "rtt_avg_us", "µs avg"),
+                                    ("ping", "off", "rtt_p99_us", "µs p99")]:
+        cells = []
+        for sw in ["swivel", "ovs-netdev"]:
+            r = find(suite="tap", switch=sw, test=test, offloads=off)
+            cells.append(fmt(r[0], metric, 1 if metric.startswith("rtt") else 3) if r else "—")
+        ro = ratio_of("tap", test, {"offloads": off}, "ovs-netdev") if metric != "rtt_p99_us" else "—"
+        w(f"| {test} ({unit}) | {off} | " + " | ".join(cells) + f" | {ro} |")
+    w("")
+
 def scale_table(suite, key, title, switches):
     rows = sorted({int(r[key]) for r in find(suite=suite) if key in r})
     if not rows: return
