@@ -311,7 +311,8 @@ result() {
         good=$(echo -n "$s" | awk '$3 > 0.9 * '"$PING_COUNT")
         fails=$((REPS - $(echo -n "$good" | grep -c .)))
         emit "RESULT suite=$suite switch=$sw $keys test=ping reps=$REPS failed_runs=$fails" \
-             "rtt_avg_us=$(echo -n "$good" | awk '{print $1}' | median) rtt_p99_us=$(echo -n "$good" | awk '{print $2}' | median)"
+             "rtt_avg_us=$(echo -n "$good" | awk '{print $1}' | median) rtt_avg_us_minmax=$(echo -n "$good" | awk '{print $1}' | minmax | tr ' ' ',')" \
+             "rtt_p99_us=$(echo -n "$good" | awk '{print $2}' | median)"
         ;;
     esac
 }

@@ -43,6 +43,11 @@ def fmt(r, k, digits=3):
     v = num(r, k)
     if v != v or v < 0: return "n/a"
     s = f"{v:.{digits}f}"
+    # The range of the repetitions, where the runner kept it.
+    lo_hi = r.get(f"{k}_minmax", "")
+    if "," in lo_hi and lo_hi.split(",")[0] and lo_hi.split(",")[0] != lo_hi.split(",")[1]:
+        lo, hi = (float(x) for x in lo_hi.split(","))
+        s += f" ({lo:.{digits}f}–{hi:.{digits}f})"
     return s if ok(r) else s + " (failed runs: %s)" % r.get("failed_runs")
 
 def find(**kw):
