@@ -72,6 +72,16 @@ final class Bench {
     }
 }
 
+/// A benchmark of one full batch per iteration through `bench`: the fast path's steady state.
+func steadyState(_ name: String, _ bench: Bench) {
+    Benchmark(name) { benchmark in
+        for _ in benchmark.scaledIterations {
+            bench.fillBatch()
+            bench.step()
+        }
+    }
+}
+
 func frame(_ dst: MACAddress, _ src: MACAddress) -> [UInt8] {
     PacketBuilder.ethernet(destination: dst, source: src, etherType: 0x0800, payload: [UInt8](repeating: 0x45, count: 46))
 }
@@ -101,21 +111,11 @@ let benchmarks: @Sendable () -> Void = {
 
     for size in [1, 32, 64, 256] {
         let hit = Bench(frames: [frame(MACAddress(2, 0, 0, 0, 0, 0xb), MACAddress(2, 0, 0, 0, 0, 0xa))], batchSize: size)
-        Benchmark("Pipeline.known-unicast-flow-hit.batch-\(size)") { benchmark in
-            for _ in benchmark.scaledIterations {
-                hit.fillBatch()
-                hit.step()
-            }
-        }
+        steadyState("Pipeline.known-unicast-flow-hit.batch-\(size)", hit)
     }
 
     let flood = Bench(frames: [frame(.broadcast, MACAddress(2, 0, 0, 0, 0, 0xa))])
-    Benchmark("Pipeline.broadcast-flood-3-ports.batch-64") { benchmark in
-        for _ in benchmark.scaledIterations {
-            flood.fillBatch()
-            flood.step()
-        }
-    }
+    steadyState("Pipeline.broadcast-flood-3-ports.batch-64", flood)
 
     // 64 distinct flows per batch into a flow table emptied before each batch: every packet is a miss
     // (a new flow record) and an unknown unicast that floods.
@@ -136,32 +136,17 @@ let benchmarks: @Sendable () -> Void = {
     let popping = Bench(frames: [PacketBuilder.ethernet(destination: b, source: a, etherType: 0x0800, vlan: 10,
                                                         payload: [UInt8](repeating: 0x45, count: 46))],
                         membership: trunk, vlanOfPort: [0: 10])
-    Benchmark("Pipeline.trunk-in-access-out-pop-tag.batch-64") { benchmark in
-        for _ in benchmark.scaledIterations {
-            popping.fillBatch()
-            popping.step()
-        }
-    }
+    steadyState("Pipeline.trunk-in-access-out-pop-tag.batch-64", popping)
     let access: [Int: PortMembership] = [0: .access(0), 1: .trunk([10: 0]), 2: .access(0), 3: .access(0)]
     let pushing = Bench(frames: [frame(b, a)], membership: access, vlanOfPort: [1: 10])
-    Benchmark("Pipeline.access-in-trunk-out-push-tag.batch-64") { benchmark in
-        for _ in benchmark.scaledIterations {
-            pushing.fillBatch()
-            pushing.step()
-        }
-    }
+    steadyState("Pipeline.access-in-trunk-out-push-tag.batch-64", pushing)
 
     // Port security on the ingress port: every frame is UDP from the port's own MAC and IPv4 address.
     let udp = PacketBuilder.ethernet(destination: b, source: a, etherType: EtherType.ipv4,
                                      payload: PacketBuilder.udp(source: 0x0A00_000A, destination: 0x0A00_000B,
                                                                 sourcePort: 4000, destinationPort: 5000, payload: Array(repeating: 1, count: 18)))
     let secured = Bench(frames: [udp], security: [0: PortSecurityPolicy(addresses: [.init(mac: a, ipv4: [0x0A00_000A])])])
-    Benchmark("Pipeline.port-security-ipv4-pass.batch-64") { benchmark in
-        for _ in benchmark.scaledIterations {
-            secured.fillBatch()
-            secured.step()
-        }
-    }
+    steadyState("Pipeline.port-security-ipv4-pass.batch-64", secured)
 
     // Routed: port 0 in 10.1.0.0/24 (network 0), port 1 in 10.2.0.0/24 (network 1), one router between,
     // B's MAC resolved before measuring. Every frame is validated, looked up, TTL-decremented, rewritten.
@@ -186,12 +171,7 @@ let benchmarks: @Sendable () -> Void = {
     }
     for size in [1, 32, 64, 256] {
         let routed = routedBench(batchSize: size)
-        Benchmark("Pipeline.routed-ipv4-udp.batch-\(size)") { benchmark in
-            for _ in benchmark.scaledIterations {
-                routed.fillBatch()
-                routed.step()
-            }
-        }
+        steadyState("Pipeline.routed-ipv4-udp.batch-\(size)", routed)
     }
 
     // LPM lookups at 10, 1 000, 100 000 and 1 000 000 prefixes with an Internet-like mix of lengths

@@ -136,12 +136,7 @@ func securityGroupBenchmarks() {
         established.run([(0, tcp(a, b, 0x0A00_000A, 0x0A00_000B, 40000, 5432, seq: 101, ack: 901, flags: 0x10))])
         precondition(established.pipeline.acl.conntrack.count == 2 && established.pipeline.counters.snapshot(port: 0).drops.isEmpty
                      && established.pipeline.counters.snapshot(port: 1).drops.isEmpty)
-        Benchmark("Pipeline.acl-established-tcp.batch-\(size)") { benchmark in
-            for _ in benchmark.scaledIterations {
-                established.fillBatch()
-                established.step()
-            }
-        }
+        steadyState("Pipeline.acl-established-tcp.batch-\(size)", established)
     }
 
     // Every frame a new UDP connection into B (source port and address counting up), classified among
