@@ -180,6 +180,9 @@ public struct ACLStage {
     public private(set) var ruleHits: UnsafeMutablePointer<UInt64>
     public private(set) var ruleHitCount: Int
     public private(set) var generation: UInt32 = 1
+    /// Some port has security groups: without any, deliveries skip the acl check on a plain flag
+    /// (no reference to the table is taken per packet).
+    @usableFromInline private(set) var anyGuarded = false
     /// Picks up TCP connections mid-stream (an ACK without a tracked connection is classified as if new).
     public var loose = false
     public var fragmentsFollowed: UInt64 = 0
@@ -212,6 +215,7 @@ public struct ACLStage {
         let guarded = newTable
         conntrack.stats.flushed &+= UInt64(conntrack.removeAll { !guarded.isGuarded(Int($0.key.zone)) })
         table = newTable
+        anyGuarded = newTable.guardedCount > 0
     }
 
     /// Forgets the connections of one port's zone (the port was removed or re-created).
@@ -228,7 +232,7 @@ public struct ACLStage {
     @inlinable
     public mutating func process(_ batch: borrowing PacketBatch, pool: FramePool, decisions: UnsafeMutablePointer<Decision>,
                                  now: UInt64, dryRun: Bool = false) {
-        guard table.guardedCount > 0 else { return }
+        guard anyGuarded else { return }
         for i in 0..<batch.count where decisions[i].action != .drop {
             let port = Int(pool.meta[Int(batch[i])].inPort)
             guard table.isGuarded(port) else { continue }
@@ -241,7 +245,7 @@ public struct ACLStage {
     /// Checks a frame about to be delivered to a guarded port against that port's ingress rules; nil: it may go.
     @inlinable @inline(__always)
     public mutating func admit(_ f: FrameIndex, to port: Int, pool: FramePool, now: UInt64, dryRun: Bool) -> DropReason? {
-        guard table.isGuarded(port) else { return nil }
+        guard anyGuarded, table.isGuarded(port) else { return nil }
         return check(f, port: port, ingress: true, pool: pool, now: now, dryRun: dryRun)
     }
 
