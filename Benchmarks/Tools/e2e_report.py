@@ -69,24 +69,28 @@ w(f"Run of `{os.path.basename(source)}` on {date}: {machine.get('cpu', '?')}, {m
   f"[bench-results/e2e-{date[:10]}.txt](bench-results/e2e-{date[:10]}.txt).")
 w("")
 
-if find(suite="compare"):
-    w("#### Side by side (2 ports)")
+def side_by_side(suite, title, switches, rows):
+    """One row per (test, offloads, metric): each switch's median and swivel's ratio to each peer."""
+    peers = [p for p in switches if p != "swivel"]
+    short = {"linux-bridge": "bridge", "ovs-netdev": "ovs"}
+    w(f"#### {title}")
     w("")
-    w("| test | offloads | swivel | linux-bridge | ovs-netdev | swivel / bridge | swivel / ovs |")
-    w("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
-    for test, off, metric, unit in [("udp64", "off", "mpps", "M frames/s"), ("tcp1", "off", "gbps", "Gbit/s"),
-                                    ("tcp4", "off", "gbps", "Gbit/s"), ("tcp1", "on", "gbps", "Gbit/s"),
-                                    ("tcp4", "on", "gbps", "Gbit/s"), ("ping", "off", "rtt_avg_us", "µs avg"),
-                                    ("ping", "off", "rtt_p99_us", "µs p99")]:
+    w("| test | offloads | " + " | ".join(switches) + " | " + " | ".join(f"swivel / {short[p]}" for p in peers) + " |")
+    w("| --- | --- | " + " | ".join("---:" for _ in switches + peers) + " |")
+    for test, off, metric, unit in rows:
         cells = []
-        for sw in ["swivel", "linux-bridge", "ovs-netdev"]:
-            r = find(suite="compare", switch=sw, test=test, offloads=off)
+        for sw in switches:
+            r = find(suite=suite, switch=sw, test=test, offloads=off)
             cells.append(fmt(r[0], metric, 1 if metric.startswith("rtt") else 3) if r else "—")
-        keys = {"offloads": off}
-        rb = ratio_of("compare", test, keys, "linux-bridge") if metric != "rtt_p99_us" else "—"
-        ro = ratio_of("compare", test, keys, "ovs-netdev") if metric != "rtt_p99_us" else "—"
-        w(f"| {test} ({unit}) | {off} | " + " | ".join(cells) + f" | {rb} | {ro} |")
+        ratios = [ratio_of(suite, test, {"offloads": off}, p) if metric != "rtt_p99_us" else "—" for p in peers]
+        w(f"| {test} ({unit}) | {off} | " + " | ".join(cells + ratios) + " |")
     w("")
+
+if find(suite="compare"):
+    side_by_side("compare", "Side by side (2 ports)", ["swivel", "linux-bridge", "ovs-netdev"],
+                 [("udp64", "off", "mpps", "M frames/s"), ("tcp1", "off", "gbps", "Gbit/s"), ("tcp4", "off", "gbps", "Gbit/s"),
+                  ("tcp1", "on", "gbps", "Gbit/s"), ("tcp4", "on", "gbps", "Gbit/s"), ("ping", "off", "rtt_avg_us", "µs avg"),
+                  ("ping", "off", "rtt_p99_us", "µs p99")])
     w("| udp64, offloads off | delivered M frames/s | switch CPU % | M frames per switch CPU-second |")
     w("| --- | ---: | ---: | ---: |")
     for sw in ["swivel", "linux-bridge", "ovs-netdev"]:
@@ -95,20 +99,9 @@ if find(suite="compare"):
     w("")
 
 if find(suite="tap"):
-    w("#### TAP ports (2 ports; the way VMs attach)")
-    w("")
-    w("| test | offloads | swivel | ovs-netdev | swivel / ovs |")
-    w("| --- | --- | ---: | ---: | ---: |")
-    for test, off, metric, unit in [("udp64", "off", "mpps", "M frames/s"), ("tcp1", "off", "gbps", "Gbit/s"),
-                                    ("tcp1", "on", "gbps", "Gbit/s"), ("ping", "off", "rtt_avg_us", "µs avg"),
-                                    ("ping", "off", "rtt_p99_us", "µs p99")]:
-        cells = []
-        for sw in ["swivel", "ovs-netdev"]:
-            r = find(suite="tap", switch=sw, test=test, offloads=off)
-            cells.append(fmt(r[0], metric, 1 if metric.startswith("rtt") else 3) if r else "—")
-        ro = ratio_of("tap", test, {"offloads": off}, "ovs-netdev") if metric != "rtt_p99_us" else "—"
-        w(f"| {test} ({unit}) | {off} | " + " | ".join(cells) + f" | {ro} |")
-    w("")
+    side_by_side("tap", "TAP ports (2 ports; the way VMs attach)", ["swivel", "ovs-netdev"],
+                 [("udp64", "off", "mpps", "M frames/s"), ("tcp1", "off", "gbps", "Gbit/s"), ("tcp1", "on", "gbps", "Gbit/s"),
+                  ("ping", "off", "rtt_avg_us", "µs avg"), ("ping", "off", "rtt_p99_us", "µs p99")])
 
 def scale_table(suite, key, title, switches):
     rows = sorted({int(r[key]) for r in find(suite=suite) if key in r})
