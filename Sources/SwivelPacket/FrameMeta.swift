@@ -68,6 +68,8 @@ public struct FrameMeta: Sendable {
     /// Which traced packet this frame belongs to (flood copies keep it); meaningful with `traced`.
     public var traceID: UInt16 = 0
     public var offload = OffloadInfo()
+    /// The overlay peer (a remote VTEP's IPv4 address): where a frame from the VXLAN port came from.
+    public var remote: UInt32 = 0
     public var source = MACAddress.zero
     public var destination = MACAddress.zero
 
@@ -81,4 +83,8 @@ public struct FrameMeta: Sendable {
     public static let serviceTagged: UInt16 = 4
     /// A router forwarded or made this frame: it may leave through the port it came in on.
     public static let routed: UInt16 = 8
+    /// The frame came from the VXLAN port and still starts with its VXLAN header (the decap stage takes it off).
+    public static let encapsulated: UInt16 = 16
+    /// The frame came through the overlay (decapsulated; `remote` is its VTEP): its network is its VNI's.
+    public static let fromOverlay: UInt16 = 32
 }

@@ -43,6 +43,12 @@ public enum DropReason: UInt8, CaseIterable, Sendable {
     case aclFragmentUntracked // a later IPv4 fragment whose first fragment was not allowed (or not seen)
     case aclMalformed       // IPv4 to or from a port with security groups whose headers are cut short or invalid
     case aclIPv6Unsupported // IPv6 other than neighbour discovery to or from a port with security groups
+    case vxlanMalformed     // a VXLAN datagram shorter than its header and an Ethernet header
+    case vxlanBadFlags      // a VXLAN header without the I flag, or with flags this switch does not know
+    case vxlanUnknownVNI    // a VNI no network here carries
+    case vxlanUnknownVTEP   // from a VTEP not in the network's remote_vteps while learning is off
+    case overlayMTUExceeded // switched into the overlay and longer than the underlay MTU allows (MTU - 50)
+    case overlayNoHeadroom  // no room in front of the frame for the outer headers (only a frame built without headroom)
 
     public var name: String {
         switch self {
@@ -89,6 +95,12 @@ public enum DropReason: UInt8, CaseIterable, Sendable {
         case .aclFragmentUntracked: "acl-fragment-untracked"
         case .aclMalformed: "acl-malformed"
         case .aclIPv6Unsupported: "acl-ipv6-unsupported"
+        case .vxlanMalformed: "vxlan-malformed"
+        case .vxlanBadFlags: "vxlan-bad-flags"
+        case .vxlanUnknownVNI: "vxlan-unknown-vni"
+        case .vxlanUnknownVTEP: "vxlan-unknown-vtep"
+        case .overlayMTUExceeded: "overlay-mtu-exceeded"
+        case .overlayNoHeadroom: "overlay-no-headroom"
         }
     }
 }

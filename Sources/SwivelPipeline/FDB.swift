@@ -12,9 +12,11 @@ public struct FDBKey: TableKey, Hashable, Sendable {
 public struct FDBEntry: Sendable {
     public var port: UInt16
     public var isStatic: Bool
+    /// On the VXLAN port: the remote VTEP (IPv4) behind which the MAC lives; 0 for local ports.
+    public var remote: UInt32
     public var lastSeen: UInt64
-    @inlinable public init(port: UInt16, isStatic: Bool, lastSeen: UInt64) {
-        self.port = port; self.isStatic = isStatic; self.lastSeen = lastSeen
+    @inlinable public init(port: UInt16, isStatic: Bool, lastSeen: UInt64, remote: UInt32 = 0) {
+        self.port = port; self.isStatic = isStatic; self.lastSeen = lastSeen; self.remote = remote
     }
 }
 
@@ -98,6 +100,12 @@ public struct FDB {
     /// so the table never answers with a stale port even between sweeps).
     @inlinable @inline(__always)
     public mutating func lookup(network: UInt16, mac: MACAddress, now: UInt64) -> UInt16? {
+        lookupEntry(network: network, mac: mac, now: now)?.port
+    }
+
+    /// The entry for a destination (port and, behind the VXLAN port, remote VTEP), or nil.
+    @inlinable @inline(__always)
+    public mutating func lookupEntry(network: UInt16, mac: MACAddress, now: UInt64) -> FDBEntry? {
         guard let slot = table.find(FDBKey(network: network, mac: mac)) else { return nil }
         let e = table.value(at: slot).pointee
         if isAged(e, network: network, now: now) {
@@ -105,18 +113,25 @@ public struct FDB {
             stats.expired &+= 1
             return nil
         }
-        return e.port
+        return e
+    }
+
+    /// Where a known destination goes: output to its port (and VTEP), or nil when unknown.
+    @inlinable @inline(__always)
+    public mutating func decision(network: UInt16, mac: MACAddress, now: UInt64) -> Decision? {
+        lookupEntry(network: network, mac: mac, now: now).map { .output($0.port, remote: $0.remote) }
     }
 
     /// Records that `mac` was seen on `port`. Static entries never move; moves are allowed past the
     /// destination port's limit (the MAC is not new to the network).
+    /// A MAC behind the VXLAN port learns its remote VTEP too; moving between VTEPs counts as a move.
     @inlinable @inline(__always)
-    public mutating func learn(network: UInt16, mac: MACAddress, port: UInt16, now: UInt64) {
+    public mutating func learn(network: UInt16, mac: MACAddress, port: UInt16, now: UInt64, remote: UInt32 = 0) {
         let key = FDBKey(network: network, mac: mac)
         if let slot = table.find(key) {
             let e = table.value(at: slot)
             if e.pointee.isStatic {
-                if e.pointee.port != port { stats.staticMoveRefused &+= 1 }
+                if e.pointee.port != port || e.pointee.remote != remote { stats.staticMoveRefused &+= 1 }
                 return
             }
             if e.pointee.port != port {
@@ -124,13 +139,16 @@ public struct FDB {
                 portCount[Int(port)] += 1
                 e.pointee.port = port
                 stats.moved &+= 1
+            } else if e.pointee.remote != remote {
+                stats.moved &+= 1
             }
+            e.pointee.remote = remote
             e.pointee.lastSeen = now
             return
         }
         if networkCount[Int(network)] >= networkLimit[Int(network)] { stats.limitHits &+= 1; return }
         if portCount[Int(port)] >= portLimit[Int(port)] { stats.portLimitHits &+= 1; return }
-        if table.insert(key, FDBEntry(port: port, isStatic: false, lastSeen: now)) == nil {
+        if table.insert(key, FDBEntry(port: port, isStatic: false, lastSeen: now, remote: remote)) == nil {
             stats.limitHits &+= 1
             return
         }
@@ -141,10 +159,10 @@ public struct FDB {
 
     /// Adds or replaces a static entry. False when the table is full.
     @discardableResult
-    public mutating func addStatic(network: UInt16, mac: MACAddress, port: UInt16) -> Bool {
+    public mutating func addStatic(network: UInt16, mac: MACAddress, port: UInt16, remote: UInt32 = 0) -> Bool {
         let key = FDBKey(network: network, mac: mac)
         if let slot = table.find(key) { removeCounted(at: slot) }
-        guard table.insert(key, FDBEntry(port: port, isStatic: true, lastSeen: 0)) != nil else { return false }
+        guard table.insert(key, FDBEntry(port: port, isStatic: true, lastSeen: 0, remote: remote)) != nil else { return false }
         networkCount[Int(network)] += 1
         portCount[Int(port)] += 1
         return true
@@ -205,6 +223,7 @@ public struct FDB {
         public var port: UInt16
         public var isStatic: Bool
         public var ageSeconds: Double
+        public var remote: UInt32 = 0
     }
 
     /// A copy of the live entries, for display.
@@ -214,7 +233,7 @@ public struct FDB {
         table.forEach { k, e in
             if !isAged(e, network: k.network, now: now) {
                 rows.append(Row(network: k.network, mac: k.mac, port: e.port, isStatic: e.isStatic,
-                                ageSeconds: e.isStatic ? 0 : Double(now &- e.lastSeen) / 1e9))
+                                ageSeconds: e.isStatic ? 0 : Double(now &- e.lastSeen) / 1e9, remote: e.remote))
             }
         }
         return rows.sorted { ($0.network, $0.port, $0.mac) < ($1.network, $1.port, $1.mac) }

@@ -23,13 +23,17 @@ public struct Decision: Equatable, Sendable {
     public var action: Action
     public var reason: UInt8   // DropReason raw value when action == .drop
     public var port: UInt16    // egress port when action == .output
+    /// With output to the VXLAN port: the remote VTEP (IPv4) the frame is encapsulated to.
+    public var remote: UInt32
 
-    @inlinable public init(action: Action, reason: UInt8 = 0, port: UInt16 = 0) {
-        self.action = action; self.reason = reason; self.port = port
+    @inlinable public init(action: Action, reason: UInt8 = 0, port: UInt16 = 0, remote: UInt32 = 0) {
+        self.action = action; self.reason = reason; self.port = port; self.remote = remote
     }
     @inlinable public static func drop(_ r: DropReason) -> Decision { Decision(action: .drop, reason: r.rawValue) }
-    @inlinable public static func output(_ p: UInt16) -> Decision { Decision(action: .output, port: p) }
+    @inlinable public static func output(_ p: UInt16, remote: UInt32 = 0) -> Decision { Decision(action: .output, port: p, remote: remote) }
     public static let flood = Decision(action: .flood)
+    /// What parse leaves for frames it passes: later stages decide.
+    public static let undecided = Decision(action: .output, port: UInt16.max)
 }
 
 public struct FlowRecord: Sendable {
@@ -38,10 +42,12 @@ public struct FlowRecord: Sendable {
     public var bytes: UInt64
     public var firstSeen: UInt64
     public var lastSeen: UInt64
+    /// For flows that arrive through the VXLAN port: the remote VTEP they last came from.
+    public var remote: UInt32 = 0
 
-    @inlinable public init(decision: Decision, packets: UInt64, bytes: UInt64, firstSeen: UInt64, lastSeen: UInt64) {
+    @inlinable public init(decision: Decision, packets: UInt64, bytes: UInt64, firstSeen: UInt64, lastSeen: UInt64, remote: UInt32 = 0) {
         self.decision = decision; self.packets = packets; self.bytes = bytes
-        self.firstSeen = firstSeen; self.lastSeen = lastSeen
+        self.firstSeen = firstSeen; self.lastSeen = lastSeen; self.remote = remote
     }
 }
 
@@ -71,7 +77,7 @@ public struct FlowTable {
     }
 
     @inlinable @inline(__always)
-    public mutating func record(_ key: FlowKey, decision: Decision, bytes: Int, now: UInt64) {
+    public mutating func record(_ key: FlowKey, decision: Decision, bytes: Int, now: UInt64, remote: UInt32 = 0) {
         if let slot = table.find(key) {
             let r = table.value(at: slot)
             if r.pointee.decision != decision {
@@ -81,9 +87,10 @@ public struct FlowTable {
             r.pointee.packets &+= 1
             r.pointee.bytes &+= UInt64(bytes)
             r.pointee.lastSeen = now
+            r.pointee.remote = remote
             stats.hits &+= 1
         } else if table.insert(key, FlowRecord(decision: decision, packets: 1, bytes: UInt64(bytes),
-                                               firstSeen: now, lastSeen: now)) != nil {
+                                               firstSeen: now, lastSeen: now, remote: remote)) != nil {
             stats.created &+= 1
         } else {
             stats.notRecorded &+= 1

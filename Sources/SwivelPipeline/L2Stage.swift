@@ -14,18 +14,23 @@ public struct L2Stage {
     @usableFromInline var lastLearnedKey: UInt64 = .max
     @usableFromInline var lastLearnedPort: UInt16 = .max
     @usableFromInline var lastLearnedAt: UInt64 = 0
+    @usableFromInline var lastLearnedRemote: UInt32 = 0
 
     public init(fdb: FDB) { self.fdb = fdb }
 
     @inlinable
     public mutating func process(_ batch: borrowing PacketBatch, pool: FramePool, routing: Routing,
                                  decisions: UnsafeMutablePointer<Decision>, now: UInt64, trace: TraceBuffer,
-                                 dryRun: Bool = false) {
+                                 overlay: OverlayTable = .none, dryRun: Bool = false) {
         for i in 0..<batch.count where decisions[i].action != .drop {
             let m = pool.meta + Int(batch[i])
             let inPort = m.pointee.inPort
             let network = m.pointee.network
-            if !dryRun { learn(network: network, source: m.pointee.source, port: inPort, now: now) }
+            // Through the overlay the source lives behind a VTEP; with learning off, only static entries say where.
+            let fromOverlay = m.pointee.flags & FrameMeta.fromOverlay != 0
+            if !dryRun && (!fromOverlay || overlay.learn) {
+                learn(network: network, source: m.pointee.source, port: inPort, remote: fromOverlay ? m.pointee.remote : 0, now: now)
+            }
 
             let dst = m.pointee.destination
             var lookup = TraceRecord.Lookup.multicast
@@ -34,8 +39,8 @@ public struct L2Stage {
             } else if routing.hasInterfaces(network: network), let itf = routing.interface(network: network, mac: dst) {
                 decisions[i] = Decision(action: .route, port: UInt16(itf))
                 lookup = .router
-            } else if let port = fdb.lookup(network: network, mac: dst, now: now) {
-                decisions[i] = port == inPort ? .drop(.hairpin) : .output(port)
+            } else if let entry = fdb.lookupEntry(network: network, mac: dst, now: now) {
+                decisions[i] = entry.port == inPort ? .drop(.hairpin) : .output(entry.port, remote: entry.remote)
                 lookup = .hit
             } else {
                 decisions[i] = .flood
@@ -56,12 +61,12 @@ public struct L2Stage {
     }
 
     @inlinable @inline(__always)
-    mutating func learn(network: UInt16, source: MACAddress, port: UInt16, now: UInt64) {
+    mutating func learn(network: UInt16, source: MACAddress, port: UInt16, remote: UInt32, now: UInt64) {
         let key = FDBKey(network: network, mac: source).raw
         // Refresh through the table at most every 100 ms per repeated sender; aging is in seconds.
-        if key == lastLearnedKey && port == lastLearnedPort && now &- lastLearnedAt < 100_000_000 { return }
-        fdb.learn(network: network, mac: source, port: port, now: now)
-        lastLearnedKey = key; lastLearnedPort = port; lastLearnedAt = now
+        if key == lastLearnedKey && port == lastLearnedPort && remote == lastLearnedRemote && now &- lastLearnedAt < 100_000_000 { return }
+        fdb.learn(network: network, mac: source, port: port, now: now, remote: remote)
+        lastLearnedKey = key; lastLearnedPort = port; lastLearnedRemote = remote; lastLearnedAt = now
     }
 
     /// Forget the one-entry cache (after a flush or a topology change).

@@ -137,7 +137,7 @@ public struct L3Stage {
                 return Decision(action: .consumed, port: hop.interface)
             }
             m.pointee.network = itfOut.network
-            return fdb.lookup(network: itfOut.network, mac: n.pointee.mac, now: now).map { .output($0) } ?? .flood
+            return fdb.decision(network: itfOut.network, mac: n.pointee.mac, now: now) ?? .flood
         }
         stats.routed &+= 1
         if let n = neighbors.find(interface: hop.interface, address: nextHop), n.pointee.state != .incomplete {
@@ -172,7 +172,7 @@ public struct L3Stage {
         itfOut.mac.store(to: p + 6)
         m.pointee.network = itfOut.network
         m.pointee.flags |= FrameMeta.routed
-        return fdb.lookup(network: itfOut.network, mac: mac, now: now).map { .output($0) } ?? .flood
+        return fdb.decision(network: itfOut.network, mac: mac, now: now) ?? .flood
     }
 
     /// A packet for the router itself: echo requests are answered in place; the rest is not served.
@@ -181,7 +181,7 @@ public struct L3Stage {
                         interface itf: RouterInterface, dryRun: Bool) -> Decision {
         guard ip.load(fromByteOffset: 9, as: UInt8.self) == IPProtocol.icmp, total >= ihl + 8,
               ip.load(fromByteOffset: ihl, as: UInt8.self) == 8 else { return .drop(.routerLocal) }
-        if dryRun { return .output(m.pointee.inPort) }
+        if dryRun { return .output(m.pointee.inPort, remote: m.pointee.remote) }
         let source = ip.loadUnaligned(fromByteOffset: 12, as: UInt32.self)
         ip.storeBytes(of: ip.loadUnaligned(fromByteOffset: 16, as: UInt32.self), toByteOffset: 12, as: UInt32.self)
         ip.storeBytes(of: source, toByteOffset: 16, as: UInt32.self)
@@ -199,7 +199,7 @@ public struct L3Stage {
         itf.mac.store(to: frame + 6)
         m.pointee.flags |= FrameMeta.routed
         stats.echoReplies &+= 1
-        return .output(m.pointee.inPort)
+        return .output(m.pointee.inPort, remote: m.pointee.remote)
     }
 
     // MARK: ARP
@@ -247,7 +247,7 @@ public struct L3Stage {
         rm.pointee.inPort = m.pointee.inPort
         rm.pointee.flags = FrameMeta.routed
         neighbors.stats.repliesSent &+= 1
-        emit(r, .output(m.pointee.inPort), pool: pool)
+        emit(r, .output(m.pointee.inPort, remote: m.pointee.remote), pool: pool)
     }
 
     /// A neighbour's MAC seen (or confirmed): update it and send what was waiting for it.
@@ -334,7 +334,7 @@ public struct L3Stage {
         gm.pointee.inPort = m.pointee.inPort
         gm.pointee.flags = FrameMeta.routed
         stats.icmpErrorsSent &+= 1
-        emit(f, .output(m.pointee.inPort), pool: pool)
+        emit(f, .output(m.pointee.inPort, remote: m.pointee.remote), pool: pool)
     }
 
     // MARK: frames made here

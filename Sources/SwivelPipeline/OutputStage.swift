@@ -4,7 +4,7 @@ import SwivelPacket
 /// other up port of the network (the last one takes the original), drops are counted and freed. Frames leave
 /// a trunk port tagged with their network's VLAN ID (untagged for the native network).
 /// Frames with offload metadata bound for a port that cannot take it get their checksum completed or are
-/// segmented in software. Counts drops: port-down and tx-queue-full on the egress port, pipeline drops on
+/// segmented in software. Frames for the VXLAN port are encapsulated (VxlanEncap.swift). Counts drops: port-down and tx-queue-full on the egress port, pipeline drops on
 /// the ingress port, pool-exhausted where a copy or segment could not be made.
 public struct OutputStage {
     /// Scratch room for the segments of one GSO super-frame (64 KiB / small MSS).
@@ -42,7 +42,7 @@ public struct OutputStage {
                 // Only a dry run can leave a routed frame here (the l3 stage decides every one it sees).
                 pool.free(f)
             case .output:
-                deliver(f, to: Int(d.port), pool: pool, topology: topology, states: states, queues: queues, counters: counters, acl: &acl)
+                deliver(f, to: Int(d.port), remote: d.remote, pool: pool, topology: topology, states: states, queues: queues, counters: counters, acl: &acl)
             case .flood:
                 let m = pool.meta[Int(f)]
                 let members = topology.members(of: m.network)
@@ -51,7 +51,7 @@ public struct OutputStage {
                 for p in members where Int(p) != exclude && states.isUp[Int(p)] {
                     if last >= 0 {
                         if let copy = pool.clone(f) {
-                            deliver(copy, to: last, pool: pool, topology: topology, states: states, queues: queues, counters: counters, acl: &acl)
+                            deliver(copy, to: last, remote: 0, pool: pool, topology: topology, states: states, queues: queues, counters: counters, acl: &acl)
                         } else {
                             counters.countDrop(last, .poolExhausted)
                         }
@@ -59,7 +59,7 @@ public struct OutputStage {
                     last = Int(p)
                 }
                 if last >= 0 {
-                    deliver(f, to: last, pool: pool, topology: topology, states: states, queues: queues, counters: counters, acl: &acl)
+                    deliver(f, to: last, remote: 0, pool: pool, topology: topology, states: states, queues: queues, counters: counters, acl: &acl)
                 } else {
                     if m.flags & FrameMeta.traced != 0 {
                         trace.append(TraceRecord(packet: m.traceID, stage: StageID.output, verdict: .flood, port: m.inPort, count: 0))
@@ -72,7 +72,7 @@ public struct OutputStage {
     }
 
     @inlinable @inline(__always)
-    mutating func deliver(_ f: FrameIndex, to port: Int, pool: FramePool, topology: Topology, states: PortStates,
+    mutating func deliver(_ f: FrameIndex, to port: Int, remote: UInt32, pool: FramePool, topology: Topology, states: PortStates,
                           queues: TxQueues, counters: PortCounters, acl: inout ACLStage) {
         let m = pool.meta + Int(f)
         let traced = m.pointee.flags & FrameMeta.traced != 0
@@ -86,6 +86,10 @@ public struct OutputStage {
         if let denied = acl.admit(f, to: port, pool: pool, now: counters.now, dryRun: dryRun) {
             if !dryRun { counters.countDrop(port, denied) }
             pool.free(f)
+            return
+        }
+        if port == topology.overlayPort {
+            toOverlay(f, port: port, remote: remote, pool: pool, overlay: topology.overlay, states: states, queues: queues, counters: counters)
             return
         }
         let vid = topology.egressTag(port: port, network: m.pointee.network)

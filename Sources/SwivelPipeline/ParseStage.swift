@@ -3,12 +3,24 @@ import SwivelPacket
 /// parse: validates the Ethernet layer and fills the frame's L2 metadata.
 /// Decides: drop (runt, truncated-vlan-tag, invalid-source-mac); otherwise leaves the slot undecided.
 /// Writes meta: source, destination, vlan, etherType, l3Offset, the tag flags.
+/// Frames still in their VXLAN header are left undecided for the vxlan-decap stage, which parses the inner
+/// frame with `parse(_:at:…)` once the header is off.
 public enum ParseStage {
     @inlinable
     public static func process(_ batch: borrowing PacketBatch, pool: FramePool,
                                decisions: UnsafeMutablePointer<Decision>, trace: TraceBuffer) {
         for i in 0..<batch.count {
             let f = batch[i]
+            if pool.meta[Int(f)].flags & FrameMeta.encapsulated != 0 {
+                decisions[i] = .undecided
+                continue
+            }
+            parse(f, at: i, pool: pool, decisions: decisions, trace: trace)
+        }
+    }
+
+    @inlinable @inline(__always)
+    public static func parse(_ f: FrameIndex, at i: Int, pool: FramePool, decisions: UnsafeMutablePointer<Decision>, trace: TraceBuffer) {
             let m = pool.meta + Int(f)
             switch Ethernet.parse(pool.data(f), length: Int(m.pointee.length)) {
             case .failure(let e):
@@ -26,7 +38,7 @@ public enum ParseStage {
                 if eth.source.isMulticast || eth.source == .zero {
                     decisions[i] = .drop(.invalidSource)
                 } else {
-                    decisions[i] = Decision(action: .output, port: UInt16.max)  // undecided
+                    decisions[i] = .undecided
                 }
             }
             if m.pointee.flags & FrameMeta.traced != 0 {
@@ -35,6 +47,5 @@ public enum ParseStage {
                                          port: m.pointee.inPort, etherType: m.pointee.etherType, vlan: m.pointee.vlan,
                                          count: m.pointee.length, source: m.pointee.source, destination: m.pointee.destination))
             }
-        }
     }
 }

@@ -2,9 +2,11 @@ import SwivelPacket
 
 /// The whole forwarding pipeline, wired in one place:
 ///
-///     parse -> vlan (network, pop tag) -> port-security -> acl (egress rules of the sending port)
+///     parse -> vxlan-decap (frames from the overlay: VNI -> network, inner frame parsed)
+///           -> vlan (network, pop tag) -> port-security -> acl (egress rules of the sending port)
 ///           -> l2 (learn, lookup) -> l3 (route, ARP, ICMP) -> flow-record
-///           -> output (acl: ingress rules of each receiving port; push tag, queue, flood, drop)
+///           -> output (acl: ingress rules of each receiving port; push tag, queue, flood, drop;
+///                      vxlan-encap: outer headers per remote VTEP for the VXLAN port)
 ///
 /// Frames the l3 stage makes or releases (ARP, ICMP, packets that waited for ARP) go through output
 /// after the batch.
@@ -40,7 +42,8 @@ public struct Pipeline {
     }
 
     /// The stages in the order `process` runs them, for counters and traces.
-    public static let stageNames = ["parse", "vlan", "port-security", "l2", "l3", "flow-record", "output", "acl"]
+    public static let stageNames = ["parse", "vlan", "port-security", "l2", "l3", "flow-record", "output", "acl",
+                                    "vxlan-decap", "vxlan-encap"]
 
     public init(pool: FramePool, topology: Topology, batchCapacity: Int = 64, fdb: FDB = FDB(),
                 flows: FlowTable = FlowTable(), queueCapacity: Int = 512, connections: Int = 4096) {
@@ -69,10 +72,11 @@ public struct Pipeline {
         if batch.count > stats.largestBatch { stats.largestBatch = batch.count }
         counters.now = now
         ParseStage.process(batch, pool: pool, decisions: decisions, trace: trace)
+        VxlanDecapStage.process(batch, pool: pool, overlay: topology.overlay, decisions: decisions, trace: trace)
         VlanStage.process(batch, pool: pool, topology: topology, decisions: decisions, trace: trace)
         PortSecurityStage.process(batch, pool: pool, topology: topology, decisions: decisions, trace: trace)
         acl.process(batch, pool: pool, decisions: decisions, now: now)
-        l2.process(batch, pool: pool, routing: routing, decisions: decisions, now: now, trace: trace)
+        l2.process(batch, pool: pool, routing: routing, decisions: decisions, now: now, trace: trace, overlay: topology.overlay)
         l3.process(batch, pool: pool, routing: routing, fdb: &l2.fdb, decisions: decisions, counters: counters, now: now, trace: trace)
         FlowRecordStage.process(batch, pool: pool, flows: &flows, decisions: decisions, now: now, trace: trace)
         output.process(&batch, pool: pool, topology: topology, states: states, queues: queues,
@@ -97,10 +101,11 @@ public struct Pipeline {
         defer { one.deallocate() }
         one.append(frame)
         ParseStage.process(one, pool: pool, decisions: decisions, trace: trace)
+        VxlanDecapStage.process(one, pool: pool, overlay: topology.overlay, decisions: decisions, trace: trace)
         VlanStage.process(one, pool: pool, topology: topology, decisions: decisions, trace: trace)
         PortSecurityStage.process(one, pool: pool, topology: topology, decisions: decisions, trace: trace)
         acl.process(one, pool: pool, decisions: decisions, now: now, dryRun: true)
-        l2.process(one, pool: pool, routing: routing, decisions: decisions, now: now, trace: trace, dryRun: true)
+        l2.process(one, pool: pool, routing: routing, decisions: decisions, now: now, trace: trace, overlay: topology.overlay, dryRun: true)
         l3.process(one, pool: pool, routing: routing, fdb: &l2.fdb, decisions: decisions, counters: counters, now: now,
                    trace: trace, dryRun: true)
         output.process(&one, pool: pool, topology: topology, states: states, queues: queues,
@@ -114,6 +119,10 @@ public struct Pipeline {
         for p in 0..<topology.maxPorts where topology.membership[p] != newTopology.membership[p]
             || topology.security.policies[p] != newTopology.security.policies[p] {
             l2.fdb.forget(port: UInt16(p))
+        }
+        // What was learned behind VTEPs follows the VTEP settings (learning off, VTEPs removed).
+        if let port = newTopology.overlay.port, topology.overlay !== newTopology.overlay {
+            l2.fdb.flush(port: port)
         }
         topology = newTopology
         l2.invalidateCache()

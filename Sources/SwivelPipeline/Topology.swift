@@ -5,9 +5,11 @@ public struct PortMembership: Sendable, Equatable {
     public var untagged: UInt16?
     /// VLAN ID -> network, on trunks.
     public var tagged: [UInt16: UInt16]
+    /// Networks carried by VNI: the VXLAN port's (each frame's network comes from its VXLAN header).
+    public var overlay: [UInt16]
 
-    public init(untagged: UInt16?, tagged: [UInt16: UInt16] = [:]) {
-        self.untagged = untagged; self.tagged = tagged
+    public init(untagged: UInt16?, tagged: [UInt16: UInt16] = [:], overlay: [UInt16] = []) {
+        self.untagged = untagged; self.tagged = tagged; self.overlay = overlay
     }
     public static func access(_ network: UInt16) -> PortMembership { PortMembership(untagged: network) }
     public static func trunk(_ tagged: [UInt16: UInt16], native: UInt16? = nil) -> PortMembership {
@@ -15,7 +17,7 @@ public struct PortMembership: Sendable, Equatable {
     }
     public var isTrunk: Bool { !tagged.isEmpty }
     /// Every network the port carries.
-    public var networks: Set<UInt16> { Set(tagged.values).union(untagged.map { [$0] } ?? []) }
+    public var networks: Set<UInt16> { Set(tagged.values).union(untagged.map { [$0] } ?? []).union(overlay) }
 }
 
 /// The datapath's view of which ports exist and which networks each carries. Immutable: the control
@@ -37,10 +39,16 @@ public final class Topology: Sendable {
     public let portsOfNetwork: [[UInt16]]
     /// What port-security ports may send.
     public let security: PortSecurityTable
+    /// VNIs, remote VTEPs and outer-header settings of the VXLAN port (`OverlayTable.none`: no overlay).
+    public let overlay: OverlayTable
+    /// The VXLAN port's id, or -1: the output stage's one comparison per delivery.
+    public let overlayPort: Int
 
     public init(maxPorts: Int, membership assignments: [Int: PortMembership],
-                security policies: [Int: PortSecurityPolicy] = [:]) {
+                security policies: [Int: PortSecurityPolicy] = [:], overlay: OverlayTable = .none) {
         security = PortSecurityTable(maxPorts: maxPorts, policies: policies)
+        self.overlay = overlay
+        overlayPort = overlay.port.map(Int.init) ?? -1
         self.maxPorts = maxPorts
         var networks = 0
         for m in assignments.values { for n in m.networks { networks = max(networks, Int(n) + 1) } }
@@ -111,13 +119,16 @@ public final class PortStates {
     public let isUp: UnsafeMutablePointer<Bool>
     /// The port takes frames with partial checksums and GSO metadata (a virtio-net header) as they are.
     public let acceptsOffload: UnsafeMutablePointer<Bool>
+    /// Largest IP packet the port carries (for the VXLAN port: the underlay's MTU minus `Vxlan.overhead`).
+    public let mtu: UnsafeMutablePointer<Int>
 
     public init(maxPorts: Int) {
         self.maxPorts = maxPorts
         isUp = .allocate(capacity: maxPorts); isUp.initialize(repeating: false, count: maxPorts)
         acceptsOffload = .allocate(capacity: maxPorts); acceptsOffload.initialize(repeating: false, count: maxPorts)
+        mtu = .allocate(capacity: maxPorts); mtu.initialize(repeating: 1500, count: maxPorts)
     }
-    deinit { isUp.deallocate(); acceptsOffload.deallocate() }
+    deinit { isUp.deallocate(); acceptsOffload.deallocate(); mtu.deallocate() }
 }
 
 /// Per-port transmit queues of bounded length: what the pipeline decided to send this iteration,

@@ -21,6 +21,9 @@ public struct TraceRecord: Sendable, Equatable {
     /// acl: the security-group rule that decided (ACLRuleID), and how (ACLOutcome raw value in `lookup`'s place).
     public var rule: UInt32 = 0
     public var aclOutcome: UInt8 = 0
+    /// vxlan-decap / vxlan-encap: the remote VTEP (IPv4) and the VNI.
+    public var remote: UInt32 = 0
+    public var vni: UInt32 = 0
 
     @inlinable public init(packet: UInt16, stage: UInt8, verdict: Verdict, reason: UInt8 = 0, lookup: Lookup = .none,
                            port: UInt16 = 0, network: UInt16 = 0, etherType: UInt16 = 0, vlan: UInt16 = 0, count: UInt32 = 0,
@@ -43,6 +46,10 @@ public enum StageID {
     /// Security groups and connection tracking: on frames from a guarded port before l2, and on frames
     /// to a guarded port in output.
     public static let acl: UInt8 = 7
+    /// Frames from the VXLAN port: VXLAN header checked and taken off, network found by VNI.
+    public static let vxlanDecap: UInt8 = 8
+    /// Frames to the VXLAN port: outer headers written (once per remote VTEP when flooding).
+    public static let vxlanEncap: UInt8 = 9
 }
 
 /// A bounded buffer of trace records, filled by the stages and emptied by the datapath between batches.

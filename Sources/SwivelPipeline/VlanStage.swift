@@ -5,6 +5,7 @@ import SwivelPacket
 /// Decides: drop (vlan-tagged-on-access: a tagged frame on an access port, which would be VLAN hopping;
 /// vlan-not-allowed: a VLAN ID the trunk does not carry, or an untagged frame on a trunk without a native
 /// network; qinq-unsupported: an outer 802.1ad tag).
+/// Frames from the overlay keep the network of their VNI.
 /// Reads meta: inPort, vlan, the tag flags. Writes meta: network; dataOffset, length, l3Offset and the
 /// offload offsets when a tag is popped.
 public enum VlanStage {
@@ -18,7 +19,10 @@ public enum VlanStage {
             let vid = m.pointee.vlan
             var network = Topology.noNetwork
             var reason = DropReason.vlanNotAllowed
-            if flags & FrameMeta.tagged == 0 || (vid == 0 && flags & FrameMeta.serviceTagged == 0) {
+            if flags & FrameMeta.fromOverlay != 0 {
+                // The VNI chose the network; a tagged inner frame is treated as on an access port.
+                if flags & FrameMeta.tagged == 0 { network = m.pointee.network } else { reason = .vlanTaggedOnAccess }
+            } else if flags & FrameMeta.tagged == 0 || (vid == 0 && flags & FrameMeta.serviceTagged == 0) {
                 // Untagged, or priority-tagged (VID 0): the port's untagged network.
                 network = topology.untaggedNetwork[port]
             } else if flags & FrameMeta.serviceTagged != 0 {

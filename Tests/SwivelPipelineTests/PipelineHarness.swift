@@ -15,10 +15,10 @@ final class PipelineHarness {
                   queueCapacity: queueCapacity)
     }
 
-    init(memberships: [Int: PortMembership], security: [Int: PortSecurityPolicy] = [:], poolFrames: Int = 256,
-         fdb: FDB = FDB(), flows: FlowTable = FlowTable(), queueCapacity: Int = 512) {
+    init(memberships: [Int: PortMembership], security: [Int: PortSecurityPolicy] = [:], overlay: OverlayTable = .none,
+         poolFrames: Int = 256, fdb: FDB = FDB(), flows: FlowTable = FlowTable(), queueCapacity: Int = 512) {
         pool = FramePool(smallCount: poolFrames, largeCount: 8, receiveReserve: poolFrames / 8)
-        pipeline = Pipeline(pool: pool, topology: Topology(maxPorts: 16, membership: memberships, security: security),
+        pipeline = Pipeline(pool: pool, topology: Topology(maxPorts: 16, membership: memberships, security: security, overlay: overlay),
                             batchCapacity: 64, fdb: fdb, flows: flows, queueCapacity: queueCapacity)
         for p in memberships.keys { pipeline.states.isUp[p] = true }
         batch = PacketBatch(capacity: 64)
@@ -37,6 +37,17 @@ final class PipelineHarness {
     }
 
     func send(port: UInt16, _ bytes: [UInt8]) -> [Int: [[UInt8]]] { send([(port, bytes)]) }
+
+    /// A VXLAN datagram's payload (VXLAN header first) arriving on the VXLAN port from `remote`, as the
+    /// port hands it over.
+    func receiveOverlay(port: UInt16, from remote: UInt32, _ payload: [UInt8]) -> [Int: [[UInt8]]] {
+        let f = payload.withUnsafeBytes { pool.make(bytes: $0, inPort: port) }!
+        pool.meta[Int(f)].flags |= FrameMeta.encapsulated
+        pool.meta[Int(f)].remote = remote
+        batch.append(f)
+        pipeline.process(&batch, now: clock.nowNanos)
+        return drain()
+    }
 
     func drain() -> [Int: [[UInt8]]] {
         var out: [Int: [[UInt8]]] = [:]

@@ -1,0 +1,71 @@
+import SwivelPacket
+
+/// This host as a VXLAN tunnel endpoint: which networks the overlay carries under which VNI, the remote
+/// VTEPs each one floods to, and how the outer headers are written. Immutable: the control plane builds
+/// a new one and the datapath adopts it between batches, like the topology.
+public final class OverlayTable: Sendable {
+    /// The VXLAN port's id, or nil when this host is no VTEP.
+    public let port: UInt16?
+    public let localAddress: UInt32
+    public let udpPort: UInt16
+    public let ttl: UInt8
+    public let dontFragment: Bool
+    /// Learn remote MAC -> VTEP from decapsulated frames and take frames from any VTEP (flood-and-learn).
+    /// Off: only the configured remote VTEPs of a network are heard, and remote MACs come from static entries.
+    public let learn: Bool
+    /// VNI of each network id (0: not on the overlay).
+    public let vniOfNetwork: [UInt32]
+    /// (VNI << 16 | network), sorted: the decap stage's binary search.
+    @usableFromInline let byVNI: [UInt64]
+    /// Remote VTEPs of each network id: where its broadcast, unknown unicast and multicast go (head-end
+    /// replication).
+    public let remotes: [[UInt32]]
+
+    public static let none = OverlayTable()
+
+    public init(port: UInt16? = nil, localAddress: UInt32 = 0, udpPort: UInt16 = Vxlan.defaultPort, ttl: UInt8 = 64,
+                dontFragment: Bool = true, learn: Bool = true, networks: [UInt16: (vni: UInt32, remotes: [UInt32])] = [:]) {
+        self.port = port; self.localAddress = localAddress; self.udpPort = udpPort; self.ttl = ttl
+        self.dontFragment = dontFragment; self.learn = learn
+        let count = (networks.keys.max().map { Int($0) + 1 }) ?? 0
+        var vnis = [UInt32](repeating: 0, count: count)
+        var lists = [[UInt32]](repeating: [], count: count)
+        for (network, n) in networks {
+            vnis[Int(network)] = n.vni
+            lists[Int(network)] = n.remotes
+        }
+        vniOfNetwork = vnis
+        remotes = lists
+        byVNI = networks.map { UInt64($0.value.vni) << 16 | UInt64($0.key) }.sorted()
+    }
+
+    /// The networks the VXLAN port carries (its flood domains).
+    public var networks: [UInt16] { byVNI.map { UInt16(truncatingIfNeeded: $0) } }
+
+    @inlinable @inline(__always)
+    public func network(vni: UInt32) -> UInt16? {
+        var low = 0, high = byVNI.count
+        while low < high {
+            let mid = (low + high) >> 1
+            let v = UInt32(truncatingIfNeeded: byVNI[mid] >> 16)
+            if v == vni { return UInt16(truncatingIfNeeded: byVNI[mid]) }
+            if v < vni { low = mid + 1 } else { high = mid }
+        }
+        return nil
+    }
+
+    @inlinable @inline(__always)
+    public func vni(network: UInt16) -> UInt32 {
+        Int(network) < vniOfNetwork.count ? vniOfNetwork[Int(network)] : 0
+    }
+
+    @inlinable @inline(__always)
+    public func remotes(network: UInt16) -> [UInt32] {
+        Int(network) < remotes.count ? remotes[Int(network)] : []
+    }
+
+    @inlinable @inline(__always)
+    public func isConfigured(remote: UInt32, network: UInt16) -> Bool {
+        Int(network) < remotes.count && remotes[Int(network)].contains(remote)
+    }
+}
