@@ -66,9 +66,12 @@ public struct FDBEntryDoc: Codable, Equatable, Sendable {
     public var mac: String
     public var type: String      // learned | static
     public var age: Int          // seconds since last seen
+    /// Behind the VXLAN port: the remote VTEP the MAC lives behind.
+    public var remote: String?
 
-    public init(port: String, network: String, vlan: Int, mac: String, type: String, age: Int) {
+    public init(port: String, network: String, vlan: Int, mac: String, type: String, age: Int, remote: String? = nil) {
         self.port = port; self.network = network; self.vlan = vlan; self.mac = mac; self.type = type; self.age = age
+        self.remote = remote
     }
 }
 
@@ -112,12 +115,16 @@ public struct FDBNetworkDoc: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey { case network, entries, limit; case agingSeconds = "aging_seconds" }
 }
 
-/// `POST /v1/actions/fdb-add` (network, port, mac), `fdb-del` (network, mac), `fdb-flush` (network?, port?).
+/// `POST /v1/actions/fdb-add` (network, port or remote, mac), `fdb-del` (network, mac), `fdb-flush` (network?, port?).
+/// `remote` (a VTEP's IPv4 address) pins the MAC behind that VTEP on the VXLAN port.
 public struct FDBEntryRequest: Codable, Equatable, Sendable {
     public var network: String
     public var port: String?
     public var mac: String
-    public init(network: String, port: String? = nil, mac: String) { self.network = network; self.port = port; self.mac = mac }
+    public var remote: String?
+    public init(network: String, port: String? = nil, mac: String, remote: String? = nil) {
+        self.network = network; self.port = port; self.mac = mac; self.remote = remote
+    }
 }
 
 public struct FDBFlushRequest: Codable, Equatable, Sendable {
@@ -131,8 +138,10 @@ public struct FlowDoc: Codable, Equatable, Sendable {
     public var network: String
     public var ethSrc: String
     public var ethDst: String
-    /// e.g. "output:p2", "flood", "drop:hairpin"
+    /// e.g. "output:p2", "output:vxlan->192.0.2.2", "flood", "drop:hairpin"
     public var actions: String
+    /// Flows that came in through the VXLAN port: the VTEP they came from (decapsulated).
+    public var remote: String?
     public var packets: UInt64
     public var bytes: UInt64
     public var ageSeconds: Double
@@ -140,13 +149,13 @@ public struct FlowDoc: Codable, Equatable, Sendable {
     public var thread: Int
 
     public init(inPort: String, network: String, ethSrc: String, ethDst: String, actions: String, packets: UInt64,
-                bytes: UInt64, ageSeconds: Double, idleSeconds: Double, thread: Int) {
-        self.inPort = inPort; self.network = network; self.ethSrc = ethSrc; self.ethDst = ethDst
+                bytes: UInt64, ageSeconds: Double, idleSeconds: Double, thread: Int, remote: String? = nil) {
+        self.inPort = inPort; self.network = network; self.ethSrc = ethSrc; self.ethDst = ethDst; self.remote = remote
         self.actions = actions; self.packets = packets; self.bytes = bytes
         self.ageSeconds = ageSeconds; self.idleSeconds = idleSeconds; self.thread = thread
     }
     enum CodingKeys: String, CodingKey {
-        case network, actions, packets, bytes, thread
+        case network, actions, packets, bytes, thread, remote
         case inPort = "in_port", ethSrc = "eth_src", ethDst = "eth_dst", ageSeconds = "age", idleSeconds = "idle"
     }
 }

@@ -82,6 +82,7 @@ struct Reader {
             case "routers": c.routers = list(value, "routers") { r, n, p in r.router(n, p) }
             case "ports": c.ports = list(value, "ports") { r, n, p in r.port(n, p) }
             case "security_groups": c.securityGroups = list(value, "security_groups") { r, n, p in r.securityGroup(n, p) }
+            case "overlay": c.overlay = overlay(value, "overlay")
             default: fail(value, key, "'\(key)' is part of the model but not supported by this version yet")
             }
         }
@@ -104,6 +105,8 @@ struct Reader {
             switch k {
             case "name": spec.name = string(v, "\(path).name") ?? ""
             case "vlan": spec.vlan = int(v, "\(path).vlan", 1...4094)
+            case "vni": spec.vni = int(v, "\(path).vni", 1...16_777_215)
+            case "remote_vteps": spec.remoteVteps = list(v, "\(path).remote_vteps") { r, n, p in r.ipv4(n, p) }
             case "mtu": spec.mtu = int(v, "\(path).mtu", 68...65535)
             case "owner": spec.owner = string(v, "\(path).owner")
             case "subnets": spec.subnets = list(v, "\(path).subnets") { r, n, p in r.subnet(n, p) }
@@ -119,6 +122,36 @@ struct Reader {
             }
         }
         if spec.name.isEmpty { if !fields.contains(where: { $0.0 == "name" }) { fail(node, path, "missing required key 'name'") }; return nil }
+        marks[path] = (node.mark?.line ?? 0, node.mark?.column ?? 0)
+        return spec
+    }
+
+    mutating func bool(_ node: Node, _ path: String) -> Bool? {
+        switch node.scalar?.string {
+        case "true": return true
+        case "false": return false
+        default: fail(node, path, "expected true or false"); return nil
+        }
+    }
+
+    mutating func overlay(_ node: Node, _ path: String) -> OverlaySpec? {
+        guard let fields = mapping(node, path, allowed: ["local_ip", "device", "udp_port", "learn", "ttl", "df"]) else { return nil }
+        var spec = OverlaySpec(localIP: "")
+        for (k, v) in fields {
+            switch k {
+            case "local_ip": spec.localIP = ipv4(v, "\(path).local_ip") ?? ""
+            case "device": spec.device = string(v, "\(path).device")
+            case "udp_port": spec.udpPort = int(v, "\(path).udp_port", 1...65535)
+            case "ttl": spec.ttl = int(v, "\(path).ttl", 1...255)
+            case "learn": spec.learn = bool(v, "\(path).learn")
+            case "df": spec.df = bool(v, "\(path).df")
+            default: break
+            }
+        }
+        if spec.localIP.isEmpty {
+            if !fields.contains(where: { $0.0 == "local_ip" }) { fail(node, path, "missing required key 'local_ip'") }
+            return nil
+        }
         marks[path] = (node.mark?.line ?? 0, node.mark?.column ?? 0)
         return spec
     }
@@ -357,6 +390,7 @@ public enum Validator {
             vlans[v] = n.name
         }
         validateRouting(c, add: add)
+        validateOverlay(c, overlay: c.overlay ?? existing?.overlay, add: add)
         validateSecurityGroups(c, existingGroups: Set((existing?.securityGroups ?? []).map(\.name)), add: add)
         let elsewhere = (existing?.networks ?? []).filter { n in !c.networks.contains { $0.name == n.name } }
         var ports = Set<String>(), devices: [String: String] = [:], staticOwners: [String: String] = [:]
@@ -502,6 +536,43 @@ extension Validator {
 
     /// Subnets, router attachments and routes: addresses inside their subnets, no overlaps within one
     /// router, next hops on a network the router is attached to.
+    static func validateOverlay(_ c: NetworkConfig, overlay: OverlaySpec?, add: (String, String, String) -> Void) {
+        let local = overlay.flatMap { IPv4Address.parse($0.localIP) }
+        if let o = overlay {
+            if let ip = local, ip == 0 || ip >> 28 == 0xE || ip == 0xFFFF_FFFF {
+                add("overlay", "overlay.local_ip", "\(o.localIP) is not a unicast address")
+            }
+            if let d = o.device, d.utf8.count > 15 || d.contains("/") || d.contains(" ") || d.isEmpty {
+                add("overlay", "overlay.device", "'\(d)' is not a valid interface name (at most 15 characters, no '/' or spaces)")
+            }
+            if let i = c.ports.firstIndex(where: { $0.name == OverlaySpec.portName }) {
+                add("ports[\(i)]", "ports.\(OverlaySpec.portName)", "the name '\(OverlaySpec.portName)' belongs to the overlay's VXLAN port")
+            }
+        }
+        var vnis: [Int: String] = [:]
+        for (i, n) in c.networks.enumerated() {
+            let key = "networks[\(i)]"
+            if let v = n.vni {
+                if let other = vnis[v], other != n.name { add(key, "networks.\(n.name).vni", "vni \(v) is already used by network '\(other)'") }
+                vnis[v] = n.name
+                if overlay == nil {
+                    add(key, "networks.\(n.name).vni", "network '\(n.name)' has a vni but this host has no overlay (add overlay.local_ip)")
+                }
+            }
+            guard let vteps = n.remoteVteps else { continue }
+            if n.vni == nil { add(key, "networks.\(n.name).remote_vteps", "remote_vteps need a vni: they carry the network on the overlay") }
+            var seen = Set<String>()
+            for v in vteps {
+                if !seen.insert(v).inserted { add(key, "networks.\(n.name).remote_vteps", "\(v) is listed twice") }
+                guard let ip = IPv4Address.parse(v) else { continue }
+                if ip == local { add(key, "networks.\(n.name).remote_vteps", "\(v) is this host's own overlay.local_ip") }
+                if ip == 0 || ip >> 28 == 0xE || ip == 0xFFFF_FFFF {
+                    add(key, "networks.\(n.name).remote_vteps", "\(v) is not a unicast address (head-end replication sends to each VTEP)")
+                }
+            }
+        }
+    }
+
     static func validateRouting(_ c: NetworkConfig, add: (String, String, String) -> Void) {
         for (i, n) in c.networks.enumerated() {
             var seen: [IPv4Prefix] = []

@@ -7,10 +7,13 @@ public struct NetworkConfig: Codable, Equatable, Sendable {
     public var routers: [RouterSpec]
     public var securityGroups: [SecurityGroupSpec]
     public var ports: [PortSpec]
+    /// This host as a VXLAN tunnel endpoint; nil: no overlay (networks with a `vni` need one).
+    public var overlay: OverlaySpec?
 
     public init(networks: [NetworkSpec] = [], routers: [RouterSpec] = [], securityGroups: [SecurityGroupSpec] = [],
-                ports: [PortSpec] = []) {
+                ports: [PortSpec] = [], overlay: OverlaySpec? = nil) {
         self.networks = networks; self.routers = routers; self.securityGroups = securityGroups; self.ports = ports
+        self.overlay = overlay
     }
 
     /// Every list is optional in JSON, as in YAML: `{"ports": [...]}` is a whole desired state.
@@ -20,6 +23,7 @@ public struct NetworkConfig: Codable, Equatable, Sendable {
         routers = try c.decodeIfPresent([RouterSpec].self, forKey: .routers) ?? []
         securityGroups = try c.decodeIfPresent([SecurityGroupSpec].self, forKey: .securityGroups) ?? []
         ports = try c.decodeIfPresent([PortSpec].self, forKey: .ports) ?? []
+        overlay = try c.decodeIfPresent(OverlaySpec.self, forKey: .overlay)
     }
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -27,8 +31,9 @@ public struct NetworkConfig: Codable, Equatable, Sendable {
         try c.encode(routers, forKey: .routers)
         if !securityGroups.isEmpty { try c.encode(securityGroups, forKey: .securityGroups) }
         try c.encode(ports, forKey: .ports)
+        try c.encodeIfPresent(overlay, forKey: .overlay)
     }
-    enum CodingKeys: String, CodingKey { case networks, routers, securityGroups = "security_groups", ports }
+    enum CodingKeys: String, CodingKey { case networks, routers, securityGroups = "security_groups", ports, overlay }
 
     public static let defaultNetworkName = "default"
 }
@@ -43,14 +48,50 @@ public struct FDBSettings: Codable, Equatable, Sendable {
 public struct NetworkSpec: Codable, Equatable, Sendable {
     public var name: String
     public var vlan: Int?
+    /// VXLAN network identifier: the network is carried between hosts on the overlay under this VNI.
+    public var vni: Int?
     public var mtu: Int?
     public var subnets: [SubnetSpec]?
     public var fdb: FDBSettings?
+    /// Remote VTEPs (IPv4) that get this network's broadcast, unknown unicast and multicast.
+    public var remoteVteps: [String]?
     public var owner: String?
-    public init(name: String, vlan: Int? = nil, mtu: Int? = nil, subnets: [SubnetSpec]? = nil, fdb: FDBSettings? = nil,
-                owner: String? = nil) {
-        self.name = name; self.vlan = vlan; self.mtu = mtu; self.subnets = subnets; self.fdb = fdb; self.owner = owner
+    public init(name: String, vlan: Int? = nil, vni: Int? = nil, mtu: Int? = nil, subnets: [SubnetSpec]? = nil, fdb: FDBSettings? = nil,
+                remoteVteps: [String]? = nil, owner: String? = nil) {
+        self.name = name; self.vlan = vlan; self.vni = vni; self.mtu = mtu; self.subnets = subnets; self.fdb = fdb
+        self.remoteVteps = remoteVteps; self.owner = owner
     }
+    enum CodingKeys: String, CodingKey { case name, vlan, vni, mtu, subnets, fdb, remoteVteps = "remote_vteps", owner }
+}
+
+/// This host as a VXLAN tunnel endpoint (RFC 7348 over IPv4).
+public struct OverlaySpec: Codable, Equatable, Sendable {
+    /// Source address of encapsulated packets and the address VXLAN is received on (must be on this host).
+    public var localIP: String
+    /// The underlay interface: its MTU sets the inner MTU (MTU - 50), and the sockets are tied to it.
+    public var device: String?
+    public var udpPort: Int?
+    /// Flood-and-learn: remote MAC -> VTEP from decapsulated frames, frames taken from any VTEP (default true).
+    public var learn: Bool?
+    /// Outer IPv4 TTL (default 64) and don't-fragment bit (default true).
+    public var ttl: Int?
+    public var df: Bool?
+    public var owner: String?
+    public init(localIP: String, device: String? = nil, udpPort: Int? = nil, learn: Bool? = nil, ttl: Int? = nil, df: Bool? = nil,
+                owner: String? = nil) {
+        self.localIP = localIP; self.device = device; self.udpPort = udpPort; self.learn = learn; self.ttl = ttl; self.df = df
+        self.owner = owner
+    }
+    enum CodingKeys: String, CodingKey { case localIP = "local_ip", device, udpPort = "udp_port", learn, ttl, df, owner }
+    /// There is one overlay; as a model object it is called "overlay".
+    public var name: String { "overlay" }
+    /// Whether a change needs the VXLAN port's sockets opened again (the rest is a new snapshot).
+    public func needsNewSockets(comparedTo other: OverlaySpec?) -> Bool {
+        other == nil || other!.localIP != localIP || other!.device != device || other!.udpPort != udpPort
+    }
+
+    /// The VXLAN port's name in port lists, counters and `fdb add --remote`.
+    public static let portName = "vxlan"
 }
 
 /// An IPv4 subnet of a network, with the address routers use on it.

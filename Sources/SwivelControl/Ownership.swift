@@ -8,6 +8,7 @@ extension NetworkSpec: ModelObject {}
 extension RouterSpec: ModelObject {}
 extension PortSpec: ModelObject {}
 extension SecurityGroupSpec: ModelObject {}
+extension OverlaySpec: ModelObject {}
 
 extension NetworkConfig {
     /// Objects without an owner belong to the config file.
@@ -27,14 +28,16 @@ extension NetworkConfig {
             return out
         }
         return NetworkConfig(networks: merge(networks, document.networks), routers: merge(routers, document.routers),
-                             securityGroups: merge(securityGroups, document.securityGroups), ports: merge(ports, document.ports))
+                             securityGroups: merge(securityGroups, document.securityGroups), ports: merge(ports, document.ports),
+                             overlay: merge(overlay.map { [$0] } ?? [], document.overlay.map { [$0] } ?? []).first)
     }
 
     /// The state without one owner's objects (the command line's are not persisted: they come back with
     /// the command line).
     public func without(owner: String) -> NetworkConfig {
         NetworkConfig(networks: networks.filter { $0.owner != owner }, routers: routers.filter { $0.owner != owner },
-                      securityGroups: securityGroups.filter { $0.owner != owner }, ports: ports.filter { $0.owner != owner })
+                      securityGroups: securityGroups.filter { $0.owner != owner }, ports: ports.filter { $0.owner != owner },
+                      overlay: overlay?.owner == owner ? nil : overlay)
     }
 }
 
@@ -65,6 +68,8 @@ public struct ApplyPlanDoc: Codable, Equatable, Sendable {
     public var routers: ObjectChanges
     public var securityGroups: ObjectChanges
     public var ports: ObjectChanges
+    /// "overlay" added, removed or changed.
+    public var overlay: ObjectChanges
     /// False for a dry run.
     public var applied: Bool
     public init(from old: NetworkConfig, to new: NetworkConfig, applied: Bool) {
@@ -72,10 +77,11 @@ public struct ApplyPlanDoc: Codable, Equatable, Sendable {
         routers = .between(old.routers, new.routers)
         securityGroups = .between(old.securityGroups, new.securityGroups)
         ports = .between(old.ports, new.ports)
+        overlay = .between(old.overlay.map { [$0] } ?? [], new.overlay.map { [$0] } ?? [])
         self.applied = applied
     }
-    public var isEmpty: Bool { networks.isEmpty && routers.isEmpty && securityGroups.isEmpty && ports.isEmpty }
-    enum CodingKeys: String, CodingKey { case networks, routers, securityGroups = "security_groups", ports, applied }
+    public var isEmpty: Bool { networks.isEmpty && routers.isEmpty && securityGroups.isEmpty && ports.isEmpty && overlay.isEmpty }
+    enum CodingKeys: String, CodingKey { case networks, routers, securityGroups = "security_groups", ports, overlay, applied }
 
     /// One line: "ports +a -b ~c; routers ~edge", or "no change".
     public var summary: String {
@@ -84,7 +90,7 @@ public struct ApplyPlanDoc: Codable, Equatable, Sendable {
             return items.isEmpty ? nil : "\(kind) " + items.joined(separator: " ")
         }
         let parts = [part("networks", networks), part("routers", routers),
-                     part("security groups", securityGroups), part("ports", ports)].compactMap { $0 }
+                     part("security groups", securityGroups), part("ports", ports), part("overlay", overlay)].compactMap { $0 }
         return parts.isEmpty ? "no change" : parts.joined(separator: "; ")
     }
 }

@@ -83,6 +83,13 @@ public enum Shorthand {
             case "mtu":
                 guard let v = Int(kv[1]), (68...65535).contains(v) else { throw bad("mtu must be 68-65535") }
                 spec.mtu = v
+            case "vni":
+                guard let v = Int(kv[1]), (1...16_777_215).contains(v) else { throw bad("vni must be 1-16777215") }
+                spec.vni = v
+            case "remote_vteps":
+                let vteps = kv[1].split(separator: "+").map(String.init)
+                if let wrong = vteps.first(where: { IPv4Address.parse($0) == nil }) { throw bad("'\(wrong)' is not an IPv4 address") }
+                spec.remoteVteps = vteps
             case "subnet":
                 guard IPv4Prefix(kv[1]) != nil else { throw bad("'\(kv[1])' is not an IPv4 prefix (a.b.c.d/len)") }
                 spec.subnets = (spec.subnets ?? []) + [SubnetSpec(cidr: kv[1])]
@@ -90,9 +97,37 @@ public enum Shorthand {
                 guard IPv4Address.parse(kv[1]) != nil else { throw bad("'\(kv[1])' is not an IPv4 address") }
                 guard spec.subnets?.isEmpty == false else { throw bad("gateway= follows the subnet= it belongs to") }
                 spec.subnets![spec.subnets!.count - 1].gateway = kv[1]
-            default: throw bad("unknown key '\(kv[0])' (expected vlan, mtu, subnet or gateway)")
+            default: throw bad("unknown key '\(kv[0])' (expected vlan, vni, remote_vteps, mtu, subnet or gateway)")
             }
         }
+        return spec
+    }
+
+    /// `local_ip=IP[,device=DEV][,udp_port=N][,learn=true|false][,ttl=N][,df=true|false]`: this host as a VTEP.
+    public static func overlay(_ text: String) throws(ConfigError) -> OverlaySpec {
+        func bad(_ reason: String) -> ConfigError { ConfigError(file: "--overlay", path: text, reason: reason) }
+        var spec = OverlaySpec(localIP: "", owner: "cli")
+        for field in text.split(separator: ",").map(String.init) {
+            let kv = field.split(separator: "=", maxSplits: 1).map(String.init)
+            guard kv.count == 2 else { throw bad("expected key=value, got '\(field)'") }
+            switch kv[0] {
+            case "local_ip":
+                guard IPv4Address.parse(kv[1]) != nil else { throw bad("'\(kv[1])' is not an IPv4 address") }
+                spec.localIP = kv[1]
+            case "device": spec.device = kv[1]
+            case "udp_port":
+                guard let v = Int(kv[1]), (1...65535).contains(v) else { throw bad("udp_port must be 1-65535") }
+                spec.udpPort = v
+            case "ttl":
+                guard let v = Int(kv[1]), (1...255).contains(v) else { throw bad("ttl must be 1-255") }
+                spec.ttl = v
+            case "learn", "df":
+                guard let v = Bool(kv[1]) else { throw bad("\(kv[0]) must be true or false") }
+                if kv[0] == "learn" { spec.learn = v } else { spec.df = v }
+            default: throw bad("unknown key '\(kv[0])' (expected local_ip, device, udp_port, learn, ttl or df)")
+            }
+        }
+        if spec.localIP.isEmpty { throw bad("local_ip= is required (this host's address on the underlay)") }
         return spec
     }
 }

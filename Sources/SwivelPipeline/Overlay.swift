@@ -39,6 +39,13 @@ public final class OverlayTable: Sendable {
         byVNI = networks.map { UInt64($0.value.vni) << 16 | UInt64($0.key) }.sorted()
     }
 
+    /// Same port, settings, VNIs and remote VTEPs: adopting it would change nothing (and must not flush
+    /// what was learned).
+    public func hasSameContent(as other: OverlayTable) -> Bool {
+        port == other.port && localAddress == other.localAddress && udpPort == other.udpPort && ttl == other.ttl
+            && dontFragment == other.dontFragment && learn == other.learn && byVNI == other.byVNI && remotes == other.remotes
+    }
+
     /// The networks the VXLAN port carries (its flood domains).
     public var networks: [UInt16] { byVNI.map { UInt16(truncatingIfNeeded: $0) } }
 

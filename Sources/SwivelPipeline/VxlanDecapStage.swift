@@ -48,7 +48,43 @@ public enum VxlanDecapStage {
                 r.vni = vni
                 trace.append(r)
             }
-            if network != Topology.noNetwork { ParseStage.parse(f, at: i, pool: pool, decisions: decisions, trace: trace) }
+            if network != Topology.noNetwork {
+                ParseStage.parse(f, at: i, pool: pool, decisions: decisions, trace: trace)
+                if decisions[i].action != .drop && m.pointee.etherType == EtherType.ipv4 { completePartialChecksum(pool.data(f), m) }
+            }
         }
+    }
+
+    /// A sender whose packet never crossed a wire (a kernel VTEP over veth, a VM over virtio-net) may leave
+    /// the inner TCP or UDP checksum partial (only the pseudo-header sum, for a NIC to finish); the UDP
+    /// socket hands it over without saying so. Such a field equals the folded pseudo-header sum; then the
+    /// checksum is completed here, unless the segment already sums correctly (a complete checksum that
+    /// happens to equal that value, 1 in 65 536). Other packets cost a header read and one comparison.
+    @inlinable @inline(__always)
+    static func completePartialChecksum(_ frame: UnsafeMutableRawPointer, _ m: UnsafeMutablePointer<FrameMeta>) {
+        let l3 = Int(m.pointee.l3Offset)
+        let available = Int(m.pointee.length) - l3
+        guard available >= 20 else { return }
+        let ip = frame + l3
+        let ihl = Int(ip.load(as: UInt8.self) & 0x0F) * 4
+        let total = Int(UInt16(bigEndian: ip.loadUnaligned(fromByteOffset: 2, as: UInt16.self)))
+        guard ihl >= 20, total > ihl, total <= available,
+              UInt16(bigEndian: ip.loadUnaligned(fromByteOffset: 6, as: UInt16.self)) & 0x3FFF == 0 else { return }
+        let proto = ip.load(fromByteOffset: 9, as: UInt8.self)
+        let fieldOffset = proto == IPProtocol.tcp ? 16 : proto == IPProtocol.udp ? 6 : -1
+        let l4Length = total - ihl
+        guard fieldOffset > 0, l4Length >= fieldOffset + 2 else { return }
+        let l4 = ip + ihl
+        let field = UInt16(bigEndian: l4.loadUnaligned(fromByteOffset: fieldOffset, as: UInt16.self))
+        if proto == IPProtocol.udp && field == 0 { return }   // no UDP checksum at all
+        let pseudo = Checksum.pseudoHeaderIPv4(source: UInt32(bigEndian: ip.loadUnaligned(fromByteOffset: 12, as: UInt32.self)),
+                                               destination: UInt32(bigEndian: ip.loadUnaligned(fromByteOffset: 16, as: UInt32.self)),
+                                               proto: proto, length: l4Length)
+        guard field == Checksum.fold(pseudo) else { return }
+        let sum = Checksum.sum(l4, count: l4Length)
+        if Checksum.fold(sum + pseudo) == 0xFFFF { return }
+        // The field holds the pseudo-header sum, so the segment's own sum already includes it.
+        let c = ~Checksum.fold(sum)
+        l4.storeBytes(of: (c == 0 ? 0xFFFF : c).bigEndian, toByteOffset: fieldOffset, as: UInt16.self)
     }
 }

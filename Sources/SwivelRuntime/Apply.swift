@@ -10,11 +10,15 @@ public struct AppliedModel: Sendable {
     public var desired = NetworkConfig()
     public var networkIDs: [String: UInt16] = [:]
     public var portIDs: [String: UInt16] = [:]
+    /// The VXLAN port's id while an overlay is configured.
+    public var overlayPortID: UInt16?
     /// Bumped by every apply: a plan made against an older version is refused and made again.
     public var version = 0
     public init() {}
-    public init(desired: NetworkConfig, networkIDs: [String: UInt16], portIDs: [String: UInt16], version: Int) {
-        self.desired = desired; self.networkIDs = networkIDs; self.portIDs = portIDs; self.version = version
+    public init(desired: NetworkConfig, networkIDs: [String: UInt16], portIDs: [String: UInt16], overlayPortID: UInt16? = nil,
+                version: Int) {
+        self.desired = desired; self.networkIDs = networkIDs; self.portIDs = portIDs; self.overlayPortID = overlayPortID
+        self.version = version
     }
 }
 
@@ -32,6 +36,11 @@ struct ApplyPlan: @unchecked Sendable {
     var closing: [UInt16]
     var routing: Routing
     var security: SecurityTable
+    /// The VXLAN port: opened now when the overlay is new or its sockets change, nil otherwise.
+    var openedOverlay: VxlanPort?
+    var overlayPortID: UInt16?
+    /// VNIs, remote VTEPs and settings, without the port id (filled in at install).
+    var overlayNetworks: [UInt16: (vni: UInt32, remotes: [UInt32])]
 }
 
 extension SwitchRuntime {
@@ -66,8 +75,15 @@ extension SwitchRuntime {
             }
         }
         for (name, id) in current.portIDs where !desired.ports.contains(where: { $0.name == name }) { closing.append(id) }
-        var free = freePortIDs.filter { id in !portIDs.values.contains(id) }.sorted()
+        // The VXLAN port keeps its id (and sockets) unless the overlay goes or its address, port or device change.
+        var overlayPortID = current.overlayPortID
+        if let id = overlayPortID, desired.overlay?.needsNewSockets(comparedTo: current.desired.overlay) ?? true {
+            closing.append(id)
+            overlayPortID = nil
+        }
+        var free = freePortIDs.filter { id in !portIDs.values.contains(id) && id != overlayPortID }.sorted()
         var opened: [String: any SwivelPorts.Port] = [:]
+        var openedOverlay: VxlanPort? = nil
         do {
             for spec in fresh {
                 guard !free.isEmpty else { throw RequestError("too-many-ports", "no free port id (at most \(options.maxPorts) ports)") }
@@ -75,13 +91,40 @@ extension SwitchRuntime {
                 portIDs[spec.name] = id
                 opened[spec.name] = try makePort(spec, id: id, options: options, logger: logger)
             }
+            if let o = desired.overlay, overlayPortID == nil {
+                guard !free.isEmpty else { throw RequestError("too-many-ports", "no free port id for the overlay's VXLAN port") }
+                let id = free.removeFirst()
+                openedOverlay = try makeOverlayPort(o, id: id, options: options, logger: logger)
+                overlayPortID = id
+            }
         } catch {
             for p in opened.values { p.stop(ring: nil, pool: FramePool.unused) }
             throw error
         }
+        var overlayNetworks: [UInt16: (vni: UInt32, remotes: [UInt32])] = [:]
+        for n in desired.networks {
+            guard let vni = n.vni, let id = networkIDs[n.name] else { continue }
+            overlayNetworks[id] = (UInt32(vni), (n.remoteVteps ?? []).compactMap(IPv4Address.parse))
+        }
+        // Routers on overlay networks fragment-check against what the underlay carries.
+        let innerMTU = desired.overlay.map { o in (o.device.flatMap { LinkInfo.mtu(of: InterfaceName($0)) } ?? 1500) - Vxlan.overhead }
         return ApplyPlan(base: current.version, desired: desired, networkIDs: networkIDs, portIDs: portIDs,
-                         opened: opened, closing: closing, routing: RoutingBuilder.build(desired, networkIDs: networkIDs),
-                         security: SecurityBuilder.build(desired, portIDs: portIDs, maxPorts: options.maxPorts))
+                         opened: opened, closing: closing,
+                         routing: RoutingBuilder.build(desired, networkIDs: networkIDs, overlayMTU: innerMTU),
+                         security: SecurityBuilder.build(desired, portIDs: portIDs, maxPorts: options.maxPorts),
+                         openedOverlay: openedOverlay, overlayPortID: overlayPortID, overlayNetworks: overlayNetworks)
+    }
+
+    /// Opens the VXLAN port. From the command line a failure is an error; from a config file or the API the
+    /// port starts down and binds once a second (the underlay address may come later).
+    static func makeOverlayPort(_ spec: OverlaySpec, id: UInt16, options: DatapathOptions, logger: Logger) throws -> VxlanPort {
+        let port = VxlanPort(id: id, name: OverlaySpec.portName, device: spec.device, localAddress: IPv4Address.parse(spec.localIP) ?? 0,
+                             udpPort: UInt16(spec.udpPort ?? Int(Vxlan.defaultPort)), batchSize: options.batchSize)
+        do { try port.open() } catch {
+            if spec.owner == "cli" { throw error }
+            logger.warning("overlay: \(error.reason); retrying every second")
+        }
+        return port
     }
 
     /// Creates and opens a port. A command-line port that cannot open is an error (a typo must not start
@@ -168,6 +211,7 @@ extension SwitchRuntime {
                 logger.info("router \(plan.routing.routerNames[Int(itf.router)]): \(IPv4Address.format(itf.address))/\(itf.prefixLength) on network \(dp.networkNames[itf.network] ?? "?") (mac \(itf.mac), mtu \(itf.mtu))")
             }
         }
+        installOverlay(plan, on: dp, logger: logger)
         dp.pipeline.adopt(routing: plan.routing)
         if plan.security.signature != dp.pipeline.acl.table.signature {
             logger.info("security groups: \(plan.security.guardedCount) guarded ports, \(plan.security.rules.count - ACLRuleInfo.builtIn.count) rules, \(plan.security.classifier.entryCount) classifier entries")
@@ -175,7 +219,36 @@ extension SwitchRuntime {
         dp.pipeline.adopt(security: plan.security)
         dp.pipeline.l2.invalidateCache()
         dp.model = AppliedModel(desired: plan.desired, networkIDs: plan.networkIDs, portIDs: plan.portIDs,
-                                version: old.version + 1)
+                                overlayPortID: plan.overlayPortID, version: old.version + 1)
+    }
+
+    /// The VXLAN port joins every network with a VNI; the new overlay snapshot goes out with the topology.
+    static func installOverlay(_ plan: ApplyPlan, on dp: Datapath, logger: Logger) {
+        guard let o = plan.desired.overlay, let id = plan.overlayPortID else {
+            dp.adopt(overlay: .none)
+            return
+        }
+        let table = OverlayTable(port: id, localAddress: IPv4Address.parse(o.localIP) ?? 0,
+                                 udpPort: UInt16(o.udpPort ?? Int(Vxlan.defaultPort)), ttl: UInt8(o.ttl ?? 64),
+                                 dontFragment: o.df ?? true, learn: o.learn ?? true, networks: plan.overlayNetworks)
+        let membership = PortMembership(untagged: nil, overlay: table.networks)
+        if let port = plan.openedOverlay {
+            dp.add(port, membership: membership)
+        } else if dp.pipeline.topology.membership[Int(id)] != membership {
+            dp.update(port: id, membership: membership, security: nil)
+        }
+        let summary = describe(table, names: dp.networkNames)
+        if summary != describe(dp.pipeline.topology.overlay, names: dp.networkNames) {
+            logger.info("overlay: VTEP \(o.localIP):\(table.udpPort)\(o.device.map { " on \($0)" } ?? ""): \(summary): \(dp.ports[Int(id)]?.state ?? "?")")
+        }
+        dp.adopt(overlay: table)
+    }
+
+    static func describe(_ t: OverlayTable, names: [UInt16: String]) -> String {
+        let nets = t.networks.sorted().map { n in
+            "\(names[n] ?? "#\(n)") vni \(t.vni(network: n)) -> [\(t.remotes(network: n).map(IPv4Address.format).joined(separator: ", "))]"
+        }
+        return "learn \(t.learn), ttl \(t.ttl), df \(t.dontFragment); " + nets.joined(separator: "; ")
     }
 
     // MARK: the API's way in

@@ -87,14 +87,22 @@ public final class Datapath {
         Int(id) < ports.count && ports[Int(id)] == nil && !retiring.contains { $0.id == id }
     }
 
-    func publishTopology(port: Int, membership: PortMembership?, security: PortSecurityPolicy?) {
+    func publishTopology(port: Int?, membership: PortMembership?, security: PortSecurityPolicy?, overlay: OverlayTable? = nil) {
         let old = pipeline.topology
         var assignment: [Int: PortMembership] = [:]
         for i in ports.indices where ports[i] != nil { assignment[i] = old.membership[i] }
-        assignment[port] = membership
         var policies = old.security.policies
-        policies[port] = security
-        pipeline.adopt(Topology(maxPorts: ports.count, membership: assignment, security: policies))
+        if let port {
+            assignment[port] = membership
+            policies[port] = security
+        }
+        pipeline.adopt(Topology(maxPorts: ports.count, membership: assignment, security: policies, overlay: overlay ?? old.overlay))
+    }
+
+    /// Adopts new VXLAN settings (VNIs, remote VTEPs, outer headers); what was learned behind VTEPs is flushed.
+    public func adopt(overlay: OverlayTable) {
+        guard !overlay.hasSameContent(as: pipeline.topology.overlay) else { return }
+        publishTopology(port: nil, membership: nil, security: nil, overlay: overlay)
     }
 
     /// Names of the networks a port carries: the untagged one first, then the tagged ones by VLAN ID.
@@ -102,12 +110,14 @@ public final class Datapath {
         guard let m = pipeline.topology.membership[Int(id)] else { return [] }
         var ids = m.untagged.map { [$0] } ?? []
         for (_, n) in m.tagged.sorted(by: { $0.key < $1.key }) where !ids.contains(n) { ids.append(n) }
+        for n in m.overlay where !ids.contains(n) { ids.append(n) }
         return ids.map { networkNames[$0] ?? "#\($0)" }
     }
 
     func refreshState(of port: any Port) {
         pipeline.states.isUp[Int(port.id)] = port.isUp
         pipeline.states.acceptsOffload[Int(port.id)] = port.acceptsOffload
+        pipeline.states.mtu[Int(port.id)] = port.mtu
     }
 
     public func requestStop() {

@@ -193,6 +193,20 @@ extension Datapath {
                 steps.append(.init(stage: stage, detail: "\(direction): \(outcome)\(rule)"
                     + (r.verdict == .drop ? " -> drop: \(reason(r.reason))" : " -> pass")))
                 if r.verdict == .drop { drop = drop ?? reason(r.reason) }
+            case StageID.vxlanDecap:
+                steps.append(.init(stage: stage, detail: r.verdict == .drop
+                    ? "from VTEP \(IPv4Address.format(r.remote)) vni \(r.vni): drop: \(reason(r.reason))"
+                    : "from VTEP \(IPv4Address.format(r.remote)) vni \(r.vni) -> network \(networkNames[r.network] ?? "#\(r.network)"), VXLAN header removed"))
+                if r.verdict == .drop { drop = reason(r.reason) }
+            case StageID.vxlanEncap:
+                let to = "vni \(r.vni) to VTEP \(IPv4Address.format(r.remote))"
+                if r.verdict == .drop {
+                    drop = drop ?? reason(r.reason)
+                    steps.append(.init(stage: stage, detail: "\(to): drop: \(reason(r.reason))"))
+                } else {
+                    outputs.append("\(portName(r.port))->\(IPv4Address.format(r.remote))")
+                    steps.append(.init(stage: stage, detail: "\(to): outer IPv4/UDP/VXLAN headers added, \(r.count) bytes on \(portName(r.port))"))
+                }
             default:
                 switch r.verdict {
                 case .output:

@@ -6,7 +6,8 @@ import SwivelPipeline
 /// and attached subnet, connected routes for those subnets, the static routes resolved to the
 /// interface their next hop is on.
 enum RoutingBuilder {
-    static func build(_ config: NetworkConfig, networkIDs: [String: UInt16]) -> Routing {
+    /// `overlayMTU`: the inner MTU of the overlay (underlay MTU - 50), the ceiling of networks with a VNI.
+    static func build(_ config: NetworkConfig, networkIDs: [String: UInt16], overlayMTU: Int? = nil) -> Routing {
         var interfaces: [RouterInterface] = []
         var tables: [[RouteEntry]] = []
         for (r, router) in config.routers.enumerated() {
@@ -26,7 +27,7 @@ enum RoutingBuilder {
                     let mac = a.mac.flatMap { MACAddress($0) } ?? routerMAC(router: router.name, network: a.network, address: address)
                     let index = UInt16(interfaces.count)
                     interfaces.append(RouterInterface(router: UInt16(r), network: network, address: address,
-                                                      prefixLength: prefix.length, mac: mac, mtu: spec.mtu ?? 1500))
+                                                      prefixLength: prefix.length, mac: mac, mtu: mtu(spec, overlayMTU: overlayMTU)))
                     routes.append(RouteEntry(prefix: prefix.network, length: prefix.length,
                                              nextHop: NextHop(interface: index, gateway: 0), source: .connected))
                 }
@@ -42,6 +43,11 @@ enum RoutingBuilder {
             tables.append(routes)
         }
         return Routing(routerNames: config.routers.map(\.name), interfaces: interfaces, routes: tables)
+    }
+
+    static func mtu(_ spec: NetworkSpec, overlayMTU: Int?) -> Int {
+        guard spec.vni != nil, let overlayMTU else { return spec.mtu ?? 1500 }
+        return min(spec.mtu ?? overlayMTU, overlayMTU)
     }
 
     /// A stable, locally administered MAC per router interface (02:5e + 32 bits of FNV-1a over the

@@ -153,7 +153,8 @@ public final class SwitchRuntime: Sendable {
             let fdb = dp.pipeline.l2.fdb
             let rows = fdb.rows(now: now).map { r in
                 FDBEntryDoc(port: dp.ports[Int(r.port)]?.name ?? "#\(r.port)", network: dp.networkNames[r.network] ?? "#\(r.network)",
-                            vlan: 0, mac: r.mac.description, type: r.isStatic ? "static" : "learned", age: Int(r.ageSeconds))
+                            vlan: 0, mac: r.mac.description, type: r.isStatic ? "static" : "learned", age: Int(r.ageSeconds),
+                            remote: r.remote == 0 ? nil : IPv4Address.format(r.remote))
             }
             let s = fdb.stats
             let networks = dp.networkNames.sorted { $0.key < $1.key }.map { id, name in
@@ -174,14 +175,26 @@ public final class SwitchRuntime: Sendable {
     /// Adds a static entry: `mac` pinned to `port` in `network`.
     public func addStaticFDB(_ r: FDBEntryRequest) async throws -> FDBEntryRequest {
         let mac = try RequestError.unicastMAC(r.mac)
+        var parsed: UInt32 = 0
+        if let text = r.remote {
+            guard let ip = IPv4Address.parse(text), ip != 0, ip >> 28 != 0xE else {
+                throw RequestError("invalid-remote", "'\(text)' is not a unicast IPv4 address of a VTEP")
+            }
+            guard r.port == nil || r.port == OverlaySpec.portName else {
+                throw RequestError("invalid-remote", "a remote entry lives on the VXLAN port; leave out port '\(r.port!)'")
+            }
+            parsed = ip
+        }
+        let remote = parsed
         try await mailbox.perform { dp in
-            let port = try dp.requirePort(r.port ?? "")
+            let port = try dp.requirePort(remote != 0 ? OverlaySpec.portName : r.port ?? "")
             let network = try dp.requireNetwork(r.network)
             guard dp.networks(ofPort: port.id).contains(r.network) else {
-                throw RequestError("invalid-port", "port '\(port.name)' is not in network '\(r.network)'")
+                throw RequestError("invalid-port", remote != 0 ? "network '\(r.network)' has no vni: it is not on the overlay"
+                                                               : "port '\(port.name)' is not in network '\(r.network)'")
             }
             dp.pipeline.l2.invalidateCache()
-            guard dp.pipeline.l2.fdb.addStatic(network: network, mac: mac, port: port.id) else {
+            guard dp.pipeline.l2.fdb.addStatic(network: network, mac: mac, port: port.id, remote: remote) else {
                 throw RequestError("table-full", "the FDB is full")
             }
         }
@@ -209,7 +222,7 @@ public final class SwitchRuntime: Sendable {
             let flows = table.rows().map { key, r -> FlowDoc in
                 let action: String
                 switch r.decision.action {
-                case .output: action = "output:\(portName(r.decision.port))"
+                case .output: action = "output:\(portName(r.decision.port))" + (r.decision.remote == 0 ? "" : "->\(IPv4Address.format(r.decision.remote))")
                 case .flood: action = "flood"
                 case .drop: action = "drop:\(DropReason(rawValue: r.decision.reason)?.name ?? "?")"
                 case .route: action = "route"
@@ -218,7 +231,8 @@ public final class SwitchRuntime: Sendable {
                 return FlowDoc(inPort: portName(key.inPort), network: dp.networkNames[key.network] ?? "#\(key.network)",
                                ethSrc: key.source.description, ethDst: key.destination.description, actions: action,
                                packets: r.packets, bytes: r.bytes, ageSeconds: Double(now &- r.firstSeen) / 1e9,
-                               idleSeconds: Double(now &- r.lastSeen) / 1e9, thread: 0)
+                               idleSeconds: Double(now &- r.lastSeen) / 1e9, thread: 0,
+                               remote: r.remote == 0 ? nil : IPv4Address.format(r.remote))
             }.sorted { ($0.inPort, $0.ethSrc, $0.ethDst) < ($1.inPort, $1.ethSrc, $1.ethDst) }
             let s = table.stats
             return FlowsDoc(flows: flows, stats: FlowStatsDoc(entries: table.table.count, limit: table.table.limit,

@@ -164,9 +164,10 @@ struct FDBCommand: AsyncParsableCommand {
                 var (fdb, _) = try await connection.get("/v1/state/fdb", as: FDBDoc.self)
                 fdb.entries = fdb.entries.filter { (network == nil || $0.network == network) && (port == nil || $0.port == port) }
                 if connection.json { try connection.printEncoded(fdb); return }
-                var t = TextTable(headers: ["PORT", "VLAN", "MAC", "AGE", "NETWORK", "TYPE"], numeric: [1, 3])
+                let remotes = fdb.entries.contains { $0.remote != nil }
+                var t = TextTable(headers: ["PORT", "VLAN", "MAC", "AGE", "NETWORK", "TYPE"] + (remotes ? ["REMOTE VTEP"] : []), numeric: [1, 3])
                 for e in fdb.entries {
-                    t.rows.append([e.port, "\(e.vlan)", e.mac, "\(e.age)", e.network, e.type])
+                    t.rows.append([e.port, "\(e.vlan)", e.mac, "\(e.age)", e.network, e.type] + (remotes ? [e.remote ?? "-"] : []))
                 }
                 print(t.render())
                 print("\(fdb.stats.current) entries (limit \(fdb.stats.limit)); learned \(fdb.stats.learned), moved \(fdb.stats.moved), expired \(fdb.stats.expired), limit hits \(fdb.stats.limitHits)")
@@ -185,13 +186,22 @@ struct FDBCommand: AsyncParsableCommand {
     }
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Pin a MAC to a port: a static entry never ages and never moves.")
+        static let configuration = CommandConfiguration(
+            abstract: "Pin a MAC to a port, or behind a remote VTEP: a static entry never ages and never moves.",
+            discussion: "swivelctl fdb add --network blue --mac 02:00:00:00:00:02 --remote 192.0.2.2 sends blue's frames for that MAC to VTEP 192.0.2.2 instead of flooding them.")
         @OptionGroup var connection: Connection
         @Option(help: "The network.") var network: String = "default"
-        @Option(help: "The port.") var port: String
+        @Option(help: "The port (not with --remote).") var port: String?
+        @Option(help: "A remote VTEP (IPv4): the MAC is behind it, on the overlay.") var remote: String?
         @Option(help: "The MAC address.") var mac: String
+        func validate() throws {
+            if (port == nil) == (remote == nil) { throw ValidationError("give --port or --remote") }
+        }
         func run() async throws {
-            do { try await connection.act("/v1/actions/fdb-add", FDBEntryRequest(network: network, port: port, mac: mac), answer: FDBEntryRequest.self) } catch { throw fail(error) }
+            do {
+                try await connection.act("/v1/actions/fdb-add", FDBEntryRequest(network: network, port: port, mac: mac, remote: remote),
+                                         answer: FDBEntryRequest.self)
+            } catch { throw fail(error) }
         }
     }
 
@@ -351,7 +361,7 @@ struct FlowsCommand: AsyncParsableCommand {
                 if let limit { doc.flows = Array(doc.flows.prefix(limit)) }
                 if connection.json { try connection.printEncoded(doc); return }
                 for f in doc.flows {
-                    print("in_port=\(f.inPort),network=\(f.network),eth_src=\(f.ethSrc),eth_dst=\(f.ethDst) packets:\(f.packets), bytes:\(f.bytes), age:\(String(format: "%.1f", f.ageSeconds))s, idle:\(String(format: "%.1f", f.idleSeconds))s, thread:\(f.thread), actions:\(f.actions)")
+                    print("in_port=\(f.inPort)\(f.remote.map { ",tun_src=\($0)" } ?? ""),network=\(f.network),eth_src=\(f.ethSrc),eth_dst=\(f.ethDst) packets:\(f.packets), bytes:\(f.bytes), age:\(String(format: "%.1f", f.ageSeconds))s, idle:\(String(format: "%.1f", f.idleSeconds))s, thread:\(f.thread), actions:\(f.actions)")
                 }
             } catch { throw fail(error) }
         }

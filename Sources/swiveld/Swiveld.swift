@@ -23,8 +23,11 @@ struct Swiveld: AsyncParsableCommand {
     @Option(name: .customLong("port"), help: "A port: KIND:DEVICE[,network=N | ,trunk=A+B[,native=N]][,mac=M[,ips=IP+IP]][,name=P], KIND is afpacket or tap.")
     var ports: [String] = []
 
-    @Option(name: .customLong("network"), help: "A network: NAME[,vlan=N][,mtu=N][,subnet=CIDR[,gateway=IP]].")
+    @Option(name: .customLong("network"), help: "A network: NAME[,vlan=N][,vni=N[,remote_vteps=IP+IP]][,mtu=N][,subnet=CIDR[,gateway=IP]].")
     var networks: [String] = []
+
+    @Option(name: .customLong("overlay"), help: "This host as a VXLAN endpoint: local_ip=IP[,device=DEV][,udp_port=N][,learn=true|false][,ttl=N][,df=true|false].")
+    var overlay: String?
 
     @Option(name: .customLong("router"), help: "A router: NAME,networks=A+B[,route=PREFIX@VIA].")
     var routers: [String] = []
@@ -138,6 +141,7 @@ struct Swiveld: AsyncParsableCommand {
         for n in networks { commandLine.networks.append(try Shorthand.network(n)) }
         for r in routers { commandLine.routers.append(try Shorthand.router(r)) }
         for p in ports { commandLine.ports.append(try Shorthand.port(p)) }
+        if let overlay { commandLine.overlay = try Shorthand.overlay(overlay) }
         model = model.applying(commandLine, owner: "cli")
         let errors = Validator.validate(model, file: config ?? "command line")
         if !errors.isEmpty { throw ConfigErrors(errors) }

@@ -98,7 +98,46 @@ import Testing
                           "f.yaml:5:45: routers.r.routes[0].via: next hop 10.7.0.1 is not on any subnet router 'r' is attached to"]),
         Broken(yaml: "routers:\n  - {name: r, networks: [a], routes: [{to: 10.9.0.0/33, via: 10.1.0.5}]}\n",
                expected: ["f.yaml:2:44: routers[0].routes[0].to: '10.9.0.0/33' is not an IPv4 prefix (a.b.c.d/len)"]),
+        Broken(yaml: "networks:\n  - {name: blue, vni: 5001}\n  - {name: red, remote_vteps: [192.0.2.2]}\n",
+               expected: ["f.yaml:2:5: networks.blue.vni: network 'blue' has a vni but this host has no overlay (add overlay.local_ip)",
+                          "f.yaml:3:5: networks.red.remote_vteps: remote_vteps need a vni: they carry the network on the overlay"]),
+        Broken(yaml: "overlay: {local_ip: 192.0.2.1}\nnetworks:\n  - {name: blue, vni: 5001, remote_vteps: [192.0.2.1, 192.0.2.2, 192.0.2.2, 239.1.1.1]}\n  - {name: red, vni: 5001}\nports:\n  - {name: vxlan, kind: tap, device: t1}\n",
+               expected: ["f.yaml:6:5: ports.vxlan: the name 'vxlan' belongs to the overlay's VXLAN port",
+                          "f.yaml:3:5: networks.blue.remote_vteps: 192.0.2.1 is this host's own overlay.local_ip",
+                          "f.yaml:3:5: networks.blue.remote_vteps: 192.0.2.2 is listed twice",
+                          "f.yaml:3:5: networks.blue.remote_vteps: 239.1.1.1 is not a unicast address (head-end replication sends to each VTEP)",
+                          "f.yaml:4:5: networks.red.vni: vni 5001 is already used by network 'blue'"]),
+        Broken(yaml: "overlay: {device: eth1, udp_port: 70000, learn: maybe}\nnetworks:\n  - {name: blue, vni: 16777216, remote_vteps: [192.0.2.300]}\n",
+               expected: ["f.yaml:1:35: overlay.udp_port: must be between 1 and 65535",
+                          "f.yaml:1:49: overlay.learn: expected true or false",
+                          "f.yaml:1:10: overlay: missing required key 'local_ip'",
+                          "f.yaml:3:23: networks[0].vni: must be between 1 and 16777215",
+                          "f.yaml:3:48: networks[0].remote_vteps[0]: '192.0.2.300' is not an IPv4 address"]),
     ]
+
+    @Test func overlayRoundTripAndShorthand() throws {
+        let yaml = """
+            overlay: {local_ip: 192.0.2.1, device: eth1, udp_port: 4790, learn: false, ttl: 32, df: false}
+            networks:
+              - {name: blue, vni: 5001, remote_vteps: [192.0.2.2, 192.0.2.3]}
+            """
+        let c = try ConfigLoader.parse(yaml, file: "f")
+        #expect(c.overlay == OverlaySpec(localIP: "192.0.2.1", device: "eth1", udpPort: 4790, learn: false, ttl: 32, df: false))
+        #expect(c.networks[0].vni == 5001 && c.networks[0].remoteVteps == ["192.0.2.2", "192.0.2.3"])
+        #expect(try ConfigLoader.parse(try ConfigWriter.yaml(c), file: "written") == c)
+        #expect(try JSONDecoder().decode(NetworkConfig.self, from: try JSONEncoder().encode(c)) == c)
+        #expect(try Shorthand.network("blue,vni=5001,remote_vteps=192.0.2.2+192.0.2.3")
+                == NetworkSpec(name: "blue", vni: 5001, remoteVteps: ["192.0.2.2", "192.0.2.3"], owner: "cli"))
+        #expect(try Shorthand.overlay("local_ip=192.0.2.1,device=eth1,learn=false")
+                == OverlaySpec(localIP: "192.0.2.1", device: "eth1", learn: false, owner: "cli"))
+        #expect(throws: ConfigError.self) { try Shorthand.overlay("device=eth1") }
+        #expect(throws: ConfigError.self) { try Shorthand.network("blue,vni=0") }
+        // The overlay is one object with an owner: the file's overlay goes when the file drops it.
+        let fromFile = NetworkConfig().applying(c, owner: "config")
+        #expect(fromFile.overlay?.owner == "config")
+        #expect(fromFile.applying(NetworkConfig(), owner: "config").overlay == nil)
+        #expect(fromFile.applying(NetworkConfig(), owner: "api").overlay != nil)
+    }
 
     @Test func trunksNativeAndAddresses() throws {
         let c = try ConfigLoader.parse("""
