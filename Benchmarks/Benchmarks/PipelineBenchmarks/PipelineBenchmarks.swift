@@ -22,8 +22,9 @@ final class Bench {
     /// `vlanOfPort`: the VLAN ID the warm-up broadcasts carry from each port (trunk ports in `membership`).
     init(frames: [[UInt8]], batchSize: Int = 64, flowLimit: Int = 65536,
          membership: [Int: PortMembership] = [0: .access(0), 1: .access(0), 2: .access(0), 3: .access(0)],
-         security: [Int: PortSecurityPolicy] = [:], vlanOfPort: [Int: UInt16] = [:], connections: Int = 4096) {
-        pipeline = Pipeline(pool: pool, topology: Topology(maxPorts: 4, membership: membership, security: security),
+         security: [Int: PortSecurityPolicy] = [:], vlanOfPort: [Int: UInt16] = [:], connections: Int = 4096,
+         overlay: OverlayTable = .none) {
+        pipeline = Pipeline(pool: pool, topology: Topology(maxPorts: 4, membership: membership, security: security, overlay: overlay),
                             batchCapacity: 256, flows: FlowTable(limit: flowLimit), connections: connections)
         batch = PacketBatch(capacity: batchSize)
         ports = (0..<4).map { MemoryPort(id: UInt16($0), name: "m\($0)", capture: false) }
@@ -287,4 +288,5 @@ let benchmarks: @Sendable () -> Void = {
 
     securityGroupBenchmarks()
     stageBenchmarks()
+    overlayBenchmarks()
 }
