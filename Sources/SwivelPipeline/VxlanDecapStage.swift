@@ -50,9 +50,34 @@ public enum VxlanDecapStage {
             }
             if network != Topology.noNetwork {
                 ParseStage.parse(f, at: i, pool: pool, decisions: decisions, trace: trace)
-                if decisions[i].action != .drop && m.pointee.etherType == EtherType.ipv4 { completePartialChecksum(pool.data(f), m) }
+                if decisions[i].action != .drop && m.pointee.etherType == EtherType.ipv4 {
+                    if m.pointee.offload.gsoSize != 0 { describeSuperFrame(pool.data(f), m) } else { completePartialChecksum(pool.data(f), m) }
+                }
             }
         }
+    }
+
+    /// A datagram larger than the underlay carries (the port put the inner MTU in `gsoSize`): a sender on
+    /// the same machine handed over a TCP super-frame whole. It leaves as GSO metadata, as a super-frame
+    /// from a local port would: segmented to the inner MTU by the output stage, or passed whole to a port
+    /// that takes offloads. Its checksum field holds the pseudo-header sum, as GSO expects. Anything else
+    /// this large goes on as a plain frame.
+    @inlinable @inline(__always)
+    static func describeSuperFrame(_ frame: UnsafeMutableRawPointer, _ m: UnsafeMutablePointer<FrameMeta>) {
+        let innerMTU = Int(m.pointee.offload.gsoSize)
+        m.pointee.offload = OffloadInfo()
+        let l3 = Int(m.pointee.l3Offset)
+        let available = Int(m.pointee.length) - l3
+        guard available >= 40 else { return }
+        let ip = frame + l3
+        let ihl = Int(ip.load(as: UInt8.self) & 0x0F) * 4
+        guard ihl >= 20, available >= ihl + 20, ip.load(fromByteOffset: 9, as: UInt8.self) == IPProtocol.tcp,
+              UInt16(bigEndian: ip.loadUnaligned(fromByteOffset: 6, as: UInt16.self)) & 0x3FFF == 0 else { return }
+        let tcpHeader = Int(ip.load(fromByteOffset: ihl + 12, as: UInt8.self) >> 4) * 4
+        guard tcpHeader >= 20, innerMTU > ihl + tcpHeader, available > ihl + tcpHeader else { return }
+        m.pointee.offload = OffloadInfo(flags: OffloadInfo.needsChecksum, gsoType: OffloadInfo.gsoTCPv4,
+                                        headerLength: UInt16(l3 + ihl + tcpHeader), gsoSize: UInt16(innerMTU - ihl - tcpHeader),
+                                        csumStart: UInt16(l3 + ihl), csumOffset: 16)
     }
 
     /// A sender whose packet never crossed a wire (a kernel VTEP over veth, a VM over virtio-net) may leave

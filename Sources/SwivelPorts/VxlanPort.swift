@@ -41,7 +41,13 @@ public final class VxlanPort: Port {
     var generation: UInt32 = 0
     let batchSize: Int
     let rxMessages: UnsafeMutablePointer<vsw_mmsghdr>
+    /// Two per message: the pool frame, then that message's overflow area.
     let rxIovecs: UnsafeMutablePointer<iovec>
+    /// Where the rest of a datagram longer than a frame lands: a sender on the same machine (a kernel VTEP
+    /// over veth, a VM over virtio-net) may hand over a whole 64 KiB VXLAN super-packet (UDP tunnel
+    /// segmentation offload), which no wire would carry. It is then copied into a large frame.
+    let overflow: UnsafeMutableRawPointer
+    static let overflowSize = 65536
     let rxNames: UnsafeMutablePointer<sockaddr_in>
     let rxFrames: UnsafeMutablePointer<FrameIndex>
     let txMessages: UnsafeMutablePointer<vsw_mmsghdr>
@@ -57,7 +63,8 @@ public final class VxlanPort: Port {
         deviceName = device.map(InterfaceName.init)
         self.localAddress = localAddress; self.udpPort = udpPort; self.batchSize = batchSize
         rxMessages = .allocate(capacity: batchSize)
-        rxIovecs = .allocate(capacity: batchSize)
+        rxIovecs = .allocate(capacity: 2 * batchSize)
+        overflow = .allocate(byteCount: batchSize * Self.overflowSize, alignment: 64)
         rxNames = .allocate(capacity: batchSize)
         rxFrames = .allocate(capacity: batchSize)
         txMessages = .allocate(capacity: batchSize)
@@ -65,8 +72,9 @@ public final class VxlanPort: Port {
         txNames = .allocate(capacity: batchSize)
         for i in 0..<batchSize {
             rxMessages[i] = vsw_mmsghdr()
-            rxMessages[i].msg_hdr.msg_iov = rxIovecs + i
-            rxMessages[i].msg_hdr.msg_iovlen = 1
+            rxMessages[i].msg_hdr.msg_iov = rxIovecs + 2 * i
+            rxMessages[i].msg_hdr.msg_iovlen = 2
+            rxIovecs[2 * i + 1] = iovec(iov_base: overflow + i * Self.overflowSize, iov_len: Self.overflowSize)
             txMessages[i] = vsw_mmsghdr()
             txMessages[i].msg_hdr.msg_iov = txIovecs + i
             txMessages[i].msg_hdr.msg_iovlen = 1
@@ -78,7 +86,7 @@ public final class VxlanPort: Port {
     }
 
     deinit {
-        rxMessages.deallocate(); rxIovecs.deallocate(); rxNames.deallocate(); rxFrames.deallocate()
+        rxMessages.deallocate(); rxIovecs.deallocate(); overflow.deallocate(); rxNames.deallocate(); rxFrames.deallocate()
         txMessages.deallocate(); txIovecs.deallocate(); txNames.deallocate()
     }
 
@@ -147,7 +155,7 @@ public final class VxlanPort: Port {
         var have = 0
         while have < want, let f = pool.allocate(bytes: room, forReceive: true) {
             rxFrames[have] = f
-            rxIovecs[have] = iovec(iov_base: pool.data(f), iov_len: min(room, pool.capacity(f) - pool.headroom))
+            rxIovecs[2 * have] = iovec(iov_base: pool.data(f), iov_len: min(room, pool.capacity(f) - pool.headroom))
             rxMessages[have].msg_hdr.msg_name = UnsafeMutableRawPointer(rxNames + have)
             rxMessages[have].msg_hdr.msg_namelen = socklen_t(MemoryLayout<sockaddr_in>.size)
             have += 1
@@ -158,14 +166,28 @@ public final class VxlanPort: Port {
         }
         let n = Int(max(0, vsw_recvmmsg(rxFD, rxMessages, UInt32(have), Int32(MSG_DONTWAIT))))
         for i in 0..<n {
-            let f = rxFrames[i]
+            var f = rxFrames[i]
             if rxMessages[i].msg_hdr.msg_flags & Int32(MSG_TRUNC) != 0 {
                 counters.countDrop(Int(id), .truncated)
                 pool.free(f)
                 continue
             }
-            let m = pool.meta + Int(f)
             let length = Int(rxMessages[i].msg_len)
+            let first = rxIovecs[2 * i].iov_len
+            if length > first {
+                guard let large = pool.allocate(bytes: length, forReceive: true) else {
+                    counters.countDrop(Int(id), .poolExhausted)
+                    pool.free(f)
+                    continue
+                }
+                pool.data(large).copyMemory(from: pool.data(f), byteCount: first)
+                (pool.data(large) + first).copyMemory(from: overflow + i * Self.overflowSize, byteCount: length - first)
+                pool.free(f)
+                f = large
+                // The decap stage turns a TCP super-frame into GSO metadata cut to what the overlay carries.
+                pool.meta[Int(f)].offload.gsoSize = UInt16(truncatingIfNeeded: max(mtu, 576))
+            }
+            let m = pool.meta + Int(f)
             m.pointee.length = UInt32(length)
             m.pointee.inPort = id
             m.pointee.flags = FrameMeta.encapsulated
