@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages Swivel builds and tests with, when missing. Needs root.
 set -euo pipefail
-packages=(liburing-dev libpcap-dev pkg-config iproute2 iputils-ping iperf3 ethtool procps curl python3 python3-scapy python3-prometheus-client python3-yaml tcpdump util-linux containernetworking-plugins podman runc busybox-static python3-jsonschema)
+packages=(liburing-dev libpcap-dev pkg-config iproute2 iputils-ping iperf3 ethtool procps curl python3 python3-scapy python3-prometheus-client python3-yaml tcpdump util-linux containernetworking-plugins podman runc busybox-static python3-jsonschema openvswitch-switch)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

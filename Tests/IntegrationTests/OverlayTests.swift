@@ -92,7 +92,35 @@ final class OverlayLab {
         try inNS(name, "cat /sys/class/net/eth0/address").out.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// Open vSwitch's userspace datapath as host `h`'s VTEP, run in that namespace with a database of its
+    /// own: br-phy holds the underlay (and the VTEP address), br-int the VXLAN port and the workload's veth
+    /// end (`<tag><workload>`), as OVS's userspace tunnelling wants it.
+    var ovsDirectory: String { "/tmp/\(tag)-ovs" }
+    func startOVS(on h: String, vni: Int, remote: String, workload: String) throws {
+        let d = ovsDirectory, ns = host(h)
+        try Shell.run("mkdir -p \(d) && ovsdb-tool create \(d)/conf.db /usr/share/openvswitch/vswitch.ovsschema")
+        try detached("ip netns exec \(ns) ovsdb-server \(d)/conf.db --remote=punix:\(d)/db.sock --pidfile=\(d)/ovsdb.pid --unixctl=\(d)/ovsdb.ctl --log-file=\(d)/ovsdb.log -vconsole:off --detach --no-chdir")
+        let vsctl = "ovs-vsctl --db=unix:\(d)/db.sock --timeout=20"
+        try Shell.run("\(vsctl) --no-wait init")
+        try detached("ip netns exec \(ns) ovs-vswitchd unix:\(d)/db.sock --pidfile=\(d)/vswitchd.pid --unixctl=\(d)/vswitchd.ctl --log-file=\(d)/vswitchd.log -vconsole:off --detach --no-chdir")
+        try Shell.run("ip -n \(ns) addr flush dev underlay")
+        try Shell.run("\(vsctl) add-br br-phy -- set bridge br-phy datapath_type=netdev -- add-port br-phy underlay")
+        try Shell.run("ip -n \(ns) addr add \(vtep(h))/24 dev br-phy && ip -n \(ns) link set br-phy up")
+        try Shell.run("\(vsctl) add-br br-int -- set bridge br-int datapath_type=netdev")
+        try Shell.run("\(vsctl) add-port br-int vx1 -- set interface vx1 type=vxlan options:remote_ip=\(remote) options:local_ip=\(vtep(h)) options:key=\(vni)")
+        try Shell.run("\(vsctl) add-port br-int \(self.workload(workload))")
+    }
+
+    /// Starts a daemon that detaches itself. It must inherit none of our descriptors: Foundation's Process
+    /// (and `Shell.run`'s pipes) would wait for it to let go of them, forever. Python's subprocess closes
+    /// every descriptor above 2 in the child.
+    func detached(_ command: String) throws {
+        try Shell.run("/usr/bin/python3 -c 'import subprocess, sys; d = subprocess.DEVNULL; sys.exit(subprocess.call(sys.argv[1], shell=True, stdin=d, stdout=d, stderr=d))' '\(command)'")
+    }
+
     func cleanup() {
+        let d = ovsDirectory
+        _ = try? Shell.run("for p in \(d)/vswitchd.pid \(d)/ovsdb.pid; do [ -f $p ] && kill -9 $(cat $p); done; rm -rf \(d)", check: false)
         for p in daemons.values where p.isRunning {
             p.terminate()
             let deadline = Date().addingTimeInterval(10)
@@ -241,6 +269,34 @@ struct OverlayIntegrationTests {
         // The router's blue interface takes its MTU from the overlay: 1450.
         let big = try o.ping("g1", "\(blue).2", count: 1, extra: "-M do -s 1423")
         #expect(big.out.contains("mtu = 1450"), "ICMP fragmentation needed from the router: \(big.out)")
+    }
+
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/usr/sbin/ovs-vswitchd"), "needs Open vSwitch (Scripts/setup-deps.sh installs it)"))
+    func interoperatesWithOpenVSwitchVXLAN() throws {
+        let o = OverlayLab()
+        defer { o.cleanup() }
+        try o.addHosts(["A", "D"])
+        let net = "10.\(o.underlay).0"
+        try o.addWorkload("b1", on: "A", address: "\(net).1", mtu: 1450)
+        try o.startSwitch(on: "A", [
+            "--overlay", "local_ip=\(o.vtep("A")),device=underlay",
+            "--network", "blue,vni=5001,remote_vteps=\(o.vtep("D"))",
+            "--port", "afpacket:\(o.workload("b1")),network=blue",
+        ])
+        // OVS's userspace datapath takes no TCP segmentation offload by default: its workload sends plain frames.
+        try o.addWorkload("o1", on: "D", address: "\(net).4", mtu: 1450)
+        try Shell.run("ip netns exec \(o.workload("o1")) ethtool -K eth0 tso off gso off tx off")
+        try o.startOVS(on: "D", vni: 5001, remote: o.vtep("A"), workload: "o1")
+
+        #expect(try o.ping("b1", "\(net).4").status == 0, "Swivel -> OVS VXLAN\n\(o.logText("A"))")
+        #expect(try o.ping("o1", "\(net).1").status == 0, "OVS VXLAN -> Swivel")
+        let fdb = try o.ctl("A", "fdb show").out
+        let o1 = try o.mac("o1")
+        #expect(fdb.contains(o1) && fdb.contains(o.vtep("D")), "\(fdb)")
+        let server = try startHelper(o.workload("o1"), "/usr/bin/python3 \(Binaries.helpers)/vxlan.py sink --port 5602")
+        defer { server.0.terminate() }
+        let sent = try o.inNS("b1", "/usr/bin/python3 \(Binaries.helpers)/vxlan.py stream --host \(net).4 --port 5602 --bytes 4000000")
+        #expect(sent.status == 0 && sent.out.contains("echoed=4000000 intact"), "\(sent.out)\(sent.err)")
     }
 
     @Test func interoperatesWithTheLinuxKernelVXLANDevice() throws {
