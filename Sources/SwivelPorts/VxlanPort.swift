@@ -228,6 +228,7 @@ public final class VxlanPort: Port {
                     lastSendError = errno
                     sendErrors &+= 1
                     failed += 1
+                    bytes -= txIovecs[sent].iov_len
                     counters.countDrop(Int(id), .txError)
                     sent += 1
                 }
@@ -257,7 +258,12 @@ public final class VxlanPort: Port {
             if !armed { start(ring: ring) }
             return
         }
-        if (try? open()) != nil { start(ring: ring) }
+        do {
+            try open()
+            start(ring: ring)
+        } catch {
+            state = "down (\(error.reason))"
+        }
     }
 
     func closeSockets() {

@@ -79,11 +79,12 @@ extension Datapath {
         for i in 0..<batch.count where t.remaining > 0 {
             let f = batch[i]
             let m = pool.meta + Int(f)
-            if let filter = t.filter, !filter.matches(pool.data(f), length: Int(m.pointee.length)) { continue }
+            let skip = innerFrameOffset(f, port: port, received: true)
+            let data = pool.data(f) + skip, length = Int(m.pointee.length) - skip
+            if let filter = t.filter, !filter.matches(data, length: length) { continue }
             m.pointee.flags |= FrameMeta.traced
             m.pointee.traceID = t.nextPacket
-            t.packets[t.nextPacket] = TracedPacket(inPort: port, bytes: Array(UnsafeRawBufferPointer(start: pool.data(f),
-                                                                                                   count: min(128, Int(m.pointee.length)))))
+            t.packets[t.nextPacket] = TracedPacket(inPort: port, bytes: Array(UnsafeRawBufferPointer(start: data, count: min(128, length))))
             t.order.append(t.nextPacket)
             t.nextPacket &+= 1
             t.remaining -= 1
@@ -103,11 +104,14 @@ extension Datapath {
         for c in captures where c.port == port && c.wants(received) && !c.isDone {
             for i in 0..<count where !c.isDone {
                 let f = frames[i]
-                let length = Int(pool.meta[Int(f)].length)
-                if let filter = c.filter, !filter.matches(pool.data(f), length: length) { continue }
-                if c.writesFile { c.append(pool.data(f), length: length) }
+                let skip = innerFrameOffset(f, port: port, received: received)
+                let data = pool.data(f) + skip, length = Int(pool.meta[Int(f)].length) - skip
+                if let filter = c.filter, !filter.matches(data, length: length) { continue }
+                if c.writesFile { c.append(data, length: length) }
                 if let mirror = c.mirrorPort, pipeline.states.isUp[Int(mirror)], let copy = pool.clone(f) {
                     pool.meta[Int(copy)].flags = 0
+                    pool.meta[Int(copy)].dataOffset += UInt32(skip)
+                    pool.meta[Int(copy)].length -= UInt32(skip)
                     if !pipeline.queues.enqueue(Int(mirror), copy) {
                         pipeline.counters.countDrop(Int(mirror), .txQueueFull)
                         pool.free(copy)
@@ -116,5 +120,13 @@ extension Datapath {
                 c.remaining -= 1
             }
         }
+    }
+
+    /// Captures and traces on the VXLAN port show the inner Ethernet frame: received frames still start
+    /// with their VXLAN header, sent ones with the outer IPv4, UDP and VXLAN headers.
+    func innerFrameOffset(_ f: FrameIndex, port: UInt16, received: Bool) -> Int {
+        guard Int(port) == pipeline.topology.overlayPort else { return 0 }
+        let skip = received ? Vxlan.headerLength : Vxlan.outerLength
+        return Int(pool.meta[Int(f)].length) >= skip + Ethernet.headerLength ? skip : 0
     }
 }

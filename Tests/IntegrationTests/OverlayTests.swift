@@ -229,6 +229,34 @@ struct OverlayIntegrationTests {
         try waitFor("vxlan-unknown-vtep drops") { try o.drops("A", port: "vxlan")["vxlan-unknown-vtep"] == 3 }
     }
 
+    @Test func anOverlayAddressNotOnTheHostIsAnErrorOnTheCommandLineAndAWaitInAConfigFile() throws {
+        let o = OverlayLab()
+        defer { o.cleanup() }
+        try o.addHosts(["A"])
+        let missing = "192.168.\(o.underlay).9"
+        let cli = try Shell.run("timeout 20 ip netns exec \(o.host("A")) \(Binaries.swiveld) --overlay local_ip=\(missing) --network blue,vni=5001 --socket /tmp/\(o.tag)x.sock --state-file none", check: false)
+        #expect(cli.status == 2, "\(cli.status)")
+        #expect(cli.err.contains("bind \(missing):4789") && cli.err.contains("Cannot assign requested address"), "\(cli.err)")
+
+        let config = try o.lab.writeConfig("""
+            overlay: {local_ip: \(missing), device: underlay}
+            networks:
+              - {name: blue, vni: 5001, remote_vteps: [192.168.\(o.underlay).2]}
+            """)
+        try o.startSwitch(on: "A", ["--config", config])
+        try waitFor("the vxlan port to report why it is down") {
+            (try o.json("A", "port show") as? [[String: Any]] ?? []).contains {
+                $0["name"] as? String == "vxlan" && ($0["state"] as? String ?? "").contains("Cannot assign requested address")
+            }
+        }
+        try Shell.run("ip -n \(o.host("A")) addr add \(missing)/24 dev underlay")
+        try waitFor("the vxlan port to bind once the address exists") {
+            (try o.json("A", "port show") as? [[String: Any]] ?? []).contains { $0["name"] as? String == "vxlan" && $0["state"] as? String == "up" }
+        }
+        let mtu = (try o.json("A", "port show") as? [[String: Any]] ?? []).first { $0["name"] as? String == "vxlan" }?["mtu"] as? Int
+        #expect(mtu == 1450, "the inner MTU of a 1500-byte underlay")
+    }
+
     @Test func malformedAndUnknownVNIDatagramsAreDroppedByName() throws {
         let o = OverlayLab()
         defer { o.cleanup() }
