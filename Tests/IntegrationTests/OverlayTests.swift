@@ -327,6 +327,45 @@ struct OverlayIntegrationTests {
         #expect(sent.status == 0 && sent.out.contains("echoed=4000000 intact"), "\(sent.out)\(sent.err)")
     }
 
+    @Test func securityGroupsGuardPortsAgainstTrafficFromTheOverlay() throws {
+        let o = OverlayLab()
+        defer { o.cleanup() }
+        try o.addHosts(["A", "B"])
+        let net = "10.\(o.underlay).0"
+        try o.addWorkload("b1", on: "A", address: "\(net).1")
+        try o.addWorkload("b3", on: "A", address: "\(net).3")
+        try o.addWorkload("b2", on: "B", address: "\(net).2")
+        try o.startSwitch(on: "A", [
+            "--overlay", "local_ip=\(o.vtep("A")),device=underlay",
+            "--network", "blue,vni=5001,remote_vteps=\(o.vtep("B"))",
+            "--port", "afpacket:\(o.workload("b1")),network=blue", "--port", "afpacket:\(o.workload("b3")),network=blue",
+        ])
+        // On B, b2 admits ping from 10.x.0.1 only; the rest of blue (b3 on A) is refused by default.
+        let config = try o.lab.writeConfig("""
+            overlay: {local_ip: \(o.vtep("B")), device: underlay}
+            networks:
+              - {name: blue, vni: 5001, remote_vteps: [\(o.vtep("A"))]}
+            security_groups:
+              - name: db
+                rules:
+                  - {direction: ingress, protocol: icmp, remote: \(net).1/32}
+            ports:
+              - name: b2
+                kind: afpacket
+                device: \(o.workload("b2"))
+                network: blue
+                addresses: [{mac: "\(try o.mac("b2"))", ips: [\(net).2]}]
+                security_groups: [db]
+            """, name: "hostB")
+        try o.startSwitch(on: "B", ["--config", config])
+        #expect(try o.ping("b1", "\(net).2").status == 0, "allowed by the rule, replies tracked back\n\(o.logText("B"))")
+        #expect(try o.ping("b3", "\(net).2", count: 2).status != 0, "not allowed: ingress default deny")
+        let drops = try o.drops("B", port: "b2")
+        #expect((drops["acl-default-deny"] ?? 0) >= 2, "\(drops)")
+        let conntrack = try o.ctl("B", "conntrack show --port b2").out
+        #expect(conntrack.contains("\(net).1") && !conntrack.contains("\(net).3 "), "\(conntrack)")
+    }
+
     @Test func interoperatesWithTheLinuxKernelVXLANDevice() throws {
         let o = OverlayLab()
         defer { o.cleanup() }
