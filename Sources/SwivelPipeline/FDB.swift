@@ -201,6 +201,12 @@ public struct FDB {
         removeCounted { _, e in e.port == port }
     }
 
+    /// Removes every entry of a port in one network, static ones included (the port left the network).
+    @discardableResult
+    public mutating func forget(port: UInt16, network: UInt16) -> Int {
+        removeCounted { k, e in e.port == port && k.network == network }
+    }
+
     /// Removes every entry of a network, static ones included (the network was deleted).
     @discardableResult
     public mutating func forget(network: UInt16) -> Int {

@@ -118,7 +118,14 @@ public struct Pipeline {
         precondition(newTopology.maxPorts == topology.maxPorts)
         for p in 0..<topology.maxPorts where topology.membership[p] != newTopology.membership[p]
             || topology.security.policies[p] != newTopology.security.policies[p] {
-            l2.fdb.forget(port: UInt16(p))
+            if p == newTopology.overlayPort && p == topology.overlayPort, let old = topology.membership[p] {
+                // The VXLAN port gained or lost networks: what it knows of the others (static remote
+                // entries a control plane programmed among them) stays.
+                let kept = Set(newTopology.membership[p]?.overlay ?? [])
+                for n in old.overlay where !kept.contains(n) { l2.fdb.forget(port: UInt16(p), network: n) }
+            } else {
+                l2.fdb.forget(port: UInt16(p))
+            }
         }
         // What was learned behind VTEPs follows the VTEP settings (learning off, VTEPs removed).
         if let port = newTopology.overlay.port, topology.overlay !== newTopology.overlay {

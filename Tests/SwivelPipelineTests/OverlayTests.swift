@@ -194,4 +194,24 @@ import SwivelPacket
         }
         #expect(h.allFramesFree)
     }
+
+    @Test func staticRemoteEntriesOfOneNetworkSurviveAnotherNetworkJoiningTheOverlay() {
+        let h = harness()
+        let fdb = { h.pipeline.l2.fdb.lookupEntry(network: Self.blue, mac: Hosts.b, now: h.clock.nowNanos) }
+        h.pipeline.l2.fdb.addStatic(network: Self.blue, mac: Hosts.b, port: Self.vxlan, remote: Self.vtepB)
+        h.pipeline.l2.fdb.addStatic(network: Self.red, mac: Hosts.c, port: Self.vxlan, remote: Self.vtepA)
+        let green: UInt16 = 2
+        let grown = OverlayTable(port: Self.vxlan, localAddress: Self.local,
+                                 networks: [Self.blue: (5001, [Self.vtepA, Self.vtepB]), Self.red: (5002, [Self.vtepA]), green: (5003, [])])
+        let memberships: [Int: PortMembership] = [0: .access(Self.blue), 1: .access(Self.blue), 2: .access(Self.red)]
+        h.pipeline.adopt(Topology(maxPorts: 16, membership: memberships.merging([Int(Self.vxlan): PortMembership(untagged: nil, overlay: [Self.blue, Self.red, green])]) { a, _ in a },
+                                  overlay: grown))
+        #expect(fdb()?.remote == Self.vtepB && fdb()?.isStatic == true)
+        // Red leaves the overlay: its entries behind the VXLAN port go, blue's stay.
+        let shrunk = OverlayTable(port: Self.vxlan, localAddress: Self.local, networks: [Self.blue: (5001, [Self.vtepA, Self.vtepB])])
+        h.pipeline.adopt(Topology(maxPorts: 16, membership: memberships.merging([Int(Self.vxlan): PortMembership(untagged: nil, overlay: [Self.blue])]) { a, _ in a },
+                                  overlay: shrunk))
+        #expect(fdb()?.remote == Self.vtepB)
+        #expect(h.pipeline.l2.fdb.lookupEntry(network: Self.red, mac: Hosts.c, now: h.clock.nowNanos) == nil)
+    }
 }
