@@ -127,6 +127,18 @@ public struct OutputStage {
     @usableFromInline
     mutating func segmentAndEnqueue(_ f: FrameIndex, to port: Int, pool: FramePool, queues: TxQueues,
                                     counters: PortCounters) {
+        segment(f, for: port, pool: pool, counters: counters)
+        for j in 0..<segments.count where !queues.enqueue(port, segments[j]) {
+            counters.countDrop(port, .txQueueFull)
+            pool.free(segments[j])
+        }
+        segments.removeAll()
+    }
+
+    /// Cuts a GSO super-frame for `port` into `segments` (counted on the port) and frees the super-frame;
+    /// the caller owns the segments.
+    @usableFromInline
+    mutating func segment(_ f: FrameIndex, for port: Int, pool: FramePool, counters: PortCounters) {
         segments.removeAll()
         if let failure = Offload.segmentTCP(f, pool: pool, into: &segments) {
             counters.countDrop(port, failure == .poolExhausted ? .poolExhausted
@@ -136,11 +148,6 @@ public struct OutputStage {
             counters.count(port, .segmented)
             counters.count(port, .segments, UInt64(segments.count))
         }
-        for j in 0..<segments.count where !queues.enqueue(port, segments[j]) {
-            counters.countDrop(port, .txQueueFull)
-            pool.free(segments[j])
-        }
-        segments.removeAll()
         pool.free(f)
     }
 }

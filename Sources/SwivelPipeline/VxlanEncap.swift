@@ -40,16 +40,7 @@ extension OutputStage {
         let m = pool.meta + Int(f)
         if !dryRun && m.pointee.offload.isGSO {
             // Each segment becomes its own VXLAN packet.
-            segments.removeAll()
-            if let failure = Offload.segmentTCP(f, pool: pool, into: &segments) {
-                counters.countDrop(port, failure == .poolExhausted ? .poolExhausted
-                                   : failure == .unsupportedGSO ? .unsupportedGSO : .badOffload)
-            }
-            if segments.count > 0 {
-                counters.count(port, .segmented)
-                counters.count(port, .segments, UInt64(segments.count))
-            }
-            pool.free(f)
+            segment(f, for: port, pool: pool, counters: counters)
             for j in 0..<segments.count {
                 seal(segments[j], port: port, remote: remote, vni: vni, pool: pool, overlay: overlay, states: states, queues: queues,
                      counters: counters)

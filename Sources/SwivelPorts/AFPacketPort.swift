@@ -161,17 +161,7 @@ public final class AFPacketPort: Port {
                 m.offload.store(to: header)
                 txIovecs[i] = iovec(iov_base: header, iov_len: Int(m.length) + OffloadInfo.wireSize)
             }
-            var sent = 0
-            while sent < n {
-                let rc = vsw_sendmmsg(s.fd, txMessages + sent, UInt32(n - sent), Int32(MSG_DONTWAIT))
-                if rc > 0 {
-                    sent += Int(rc)
-                } else {
-                    // The frame at `sent` was refused (device down, queue full): count it and go on.
-                    counters.countDrop(Int(id), .txError)
-                    sent += 1
-                }
-            }
+            sendAll(fd: s.fd, txMessages, count: n) { _, _ in counters.countDrop(Int(id), .txError) }
             for i in 0..<n {
                 let f = frames[start + i]
                 bytes += Int(pool.meta[Int(f)].length)

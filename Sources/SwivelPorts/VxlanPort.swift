@@ -217,21 +217,13 @@ public final class VxlanPort: Port {
                 txNames[i].sin_addr.s_addr = m.remote.bigEndian
                 bytes += Int(m.length)
             }
-            var sent = 0
             var failed = 0
-            while sent < n {
-                let rc = vsw_sendmmsg(txFD, txMessages + sent, UInt32(n - sent), Int32(MSG_DONTWAIT))
-                if rc > 0 {
-                    sent += Int(rc)
-                } else {
-                    // The datagram at `sent` was refused (no route to the VTEP, socket buffer full): count it, go on.
-                    lastSendError = errno
-                    sendErrors &+= 1
-                    failed += 1
-                    bytes -= txIovecs[sent].iov_len
-                    counters.countDrop(Int(id), .txError)
-                    sent += 1
-                }
+            sendAll(fd: txFD, txMessages, count: n) { index, error in
+                lastSendError = error
+                sendErrors &+= 1
+                failed += 1
+                bytes -= txIovecs[index].iov_len
+                counters.countDrop(Int(id), .txError)
             }
             for i in 0..<n { pool.free(frames[start + i]) }
             counters.countTx(Int(id), packets: n - failed, bytes: bytes)

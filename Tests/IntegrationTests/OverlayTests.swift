@@ -158,6 +158,20 @@ struct OverlayIntegrationTests {
         return ("\(net).1", "\(net).2")
     }
 
+    /// Host A (Swivel, workload b1 at .1 on blue, VNI 5001, MTU 1450) and host `peer` on the underlay,
+    /// which the test makes another kind of VTEP. Returns the workloads' /24 prefix ("10.x.0").
+    func swivelHostBeside(_ o: OverlayLab, peer: String) throws -> String {
+        try o.addHosts(["A", peer])
+        let net = "10.\(o.underlay).0"
+        try o.addWorkload("b1", on: "A", address: "\(net).1", mtu: 1450)
+        try o.startSwitch(on: "A", [
+            "--overlay", "local_ip=\(o.vtep("A")),device=underlay",
+            "--network", "blue,vni=5001,remote_vteps=\(o.vtep(peer))",
+            "--port", "afpacket:\(o.workload("b1")),network=blue",
+        ])
+        return net
+    }
+
     @Test func tenantsOnTwoHostsReachTheirOwnNetworkOnly() throws {
         let o = OverlayLab()
         defer { o.cleanup() }
@@ -303,14 +317,7 @@ struct OverlayIntegrationTests {
     func interoperatesWithOpenVSwitchVXLAN() throws {
         let o = OverlayLab()
         defer { o.cleanup() }
-        try o.addHosts(["A", "D"])
-        let net = "10.\(o.underlay).0"
-        try o.addWorkload("b1", on: "A", address: "\(net).1", mtu: 1450)
-        try o.startSwitch(on: "A", [
-            "--overlay", "local_ip=\(o.vtep("A")),device=underlay",
-            "--network", "blue,vni=5001,remote_vteps=\(o.vtep("D"))",
-            "--port", "afpacket:\(o.workload("b1")),network=blue",
-        ])
+        let net = try swivelHostBeside(o, peer: "D")
         // OVS's userspace datapath takes no TCP segmentation offload by default: its workload sends plain frames.
         try o.addWorkload("o1", on: "D", address: "\(net).4", mtu: 1450)
         try Shell.run("ip netns exec \(o.workload("o1")) ethtool -K eth0 tso off gso off tx off")
@@ -321,7 +328,7 @@ struct OverlayIntegrationTests {
         let fdb = try o.ctl("A", "fdb show").out
         let o1 = try o.mac("o1")
         #expect(fdb.contains(o1) && fdb.contains(o.vtep("D")), "\(fdb)")
-        let server = try startHelper(o.workload("o1"), "/usr/bin/python3 \(Binaries.helpers)/vxlan.py sink --port 5602")
+        let server = try startHelper(o.workload("o1"), "/usr/bin/python3 \(Binaries.helpers)/sg.py serve tcp:5602")
         defer { server.0.terminate() }
         let sent = try o.inNS("b1", "/usr/bin/python3 \(Binaries.helpers)/vxlan.py stream --host \(net).4 --port 5602 --bytes 4000000")
         #expect(sent.status == 0 && sent.out.contains("echoed=4000000 intact"), "\(sent.out)\(sent.err)")
@@ -369,14 +376,7 @@ struct OverlayIntegrationTests {
     @Test func interoperatesWithTheLinuxKernelVXLANDevice() throws {
         let o = OverlayLab()
         defer { o.cleanup() }
-        try o.addHosts(["A", "C"])
-        let net = "10.\(o.underlay).0"
-        try o.addWorkload("b1", on: "A", address: "\(net).1", mtu: 1450)
-        try o.startSwitch(on: "A", [
-            "--overlay", "local_ip=\(o.vtep("A")),device=underlay",
-            "--network", "blue,vni=5001,remote_vteps=\(o.vtep("C"))",
-            "--port", "afpacket:\(o.workload("b1")),network=blue",
-        ])
+        let net = try swivelHostBeside(o, peer: "C")
         // Host C: the kernel's VTEP on a bridge with a workload, as a Linux host would be set up.
         let c = o.host("C")
         // The underlay veth keeps its offloads: the kernel hands Swivel whole 64 KiB VXLAN super-packets with
@@ -398,7 +398,7 @@ struct OverlayIntegrationTests {
         let fdb = try o.ctl("A", "fdb show").out
         #expect(fdb.contains(k1) && fdb.contains(o.vtep("C")), "\(fdb)")
         // TCP both ways through the kernel's VTEP, with the workload's offloads on (Swivel segments for the underlay).
-        let server = try startHelper(ns, "/usr/bin/python3 \(Binaries.helpers)/vxlan.py sink --port 5601")
+        let server = try startHelper(ns, "/usr/bin/python3 \(Binaries.helpers)/sg.py serve tcp:5601")
         defer { server.0.terminate() }
         let sent = try o.inNS("b1", "/usr/bin/python3 \(Binaries.helpers)/vxlan.py stream --host \(net).3 --port 5601 --bytes 4000000")
         #expect(sent.status == 0 && sent.out.contains("echoed=4000000 intact"), "\(sent.out)\(sent.err)")

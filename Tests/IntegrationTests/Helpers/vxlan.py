@@ -4,9 +4,9 @@
 send --src IP --dst IP --vni N [--flags F] [--short] [--count N]
         VXLAN datagrams from IP (bound, so the source is exact) to DST:4789 carrying a broadcast frame;
         --short sends a header and 5 bytes (malformed), --flags replaces the I flag byte.
-sink --port P           TCP echo server (prints "ready")
 stream --host H --port P --bytes N
-        sends N patterned bytes and reads them back: "echoed=N intact" | "echoed=K corrupt|short"
+        sends N patterned bytes to an echo server (sg.py serve tcp:P) and reads them back:
+        "echoed=N intact" | "echoed=K corrupt|short"
 """
 import argparse, socket, struct, threading
 
@@ -20,29 +20,6 @@ def send(a):
     for _ in range(a.count):
         s.sendto(payload, (a.dst, 4789))
     print("sent", a.count)
-
-
-def sink(a):
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("0.0.0.0", a.port))
-    s.listen(8)
-    print("ready", flush=True)
-    while True:
-        c, _ = s.accept()
-        threading.Thread(target=echo, args=(c,), daemon=True).start()
-
-
-def echo(c):
-    try:
-        while True:
-            d = c.recv(65536)
-            if not d:
-                break
-            c.sendall(d)
-    except OSError:
-        pass
-    c.close()
 
 
 def stream(a):
@@ -71,11 +48,9 @@ x.add_argument("--vni", type=int, required=True)
 x.add_argument("--flags", type=lambda v: int(v, 0), default=0x08)
 x.add_argument("--short", action="store_true")
 x.add_argument("--count", type=int, default=1)
-x = sub.add_parser("sink")
-x.add_argument("--port", type=int, required=True)
 x = sub.add_parser("stream")
 x.add_argument("--host", required=True)
 x.add_argument("--port", type=int, required=True)
 x.add_argument("--bytes", type=int, required=True)
 a = p.parse_args()
-{"send": send, "sink": sink, "stream": stream}[a.cmd](a)
+{"send": send, "stream": stream}[a.cmd](a)
