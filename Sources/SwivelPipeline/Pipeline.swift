@@ -72,7 +72,10 @@ public struct Pipeline {
         if batch.count > stats.largestBatch { stats.largestBatch = batch.count }
         counters.now = now
         ParseStage.process(batch, pool: pool, decisions: decisions, trace: trace)
-        VxlanDecapStage.process(batch, pool: pool, overlay: topology.overlay, decisions: decisions, trace: trace)
+        // A switch that is no VTEP skips the stage, not just each frame.
+        if topology.overlayPort >= 0 {
+            VxlanDecapStage.process(batch, pool: pool, overlay: topology.overlay, decisions: decisions, trace: trace)
+        }
         VlanStage.process(batch, pool: pool, topology: topology, decisions: decisions, trace: trace)
         PortSecurityStage.process(batch, pool: pool, topology: topology, decisions: decisions, trace: trace)
         acl.process(batch, pool: pool, decisions: decisions, now: now)
