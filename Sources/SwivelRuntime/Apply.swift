@@ -278,6 +278,7 @@ extension SwitchRuntime {
             }
             // Somebody applied in between: give back what was opened and plan again from their state.
             for p in plan.opened.values { p.stop(ring: nil, pool: FramePool.unused) }
+            plan.openedOverlay?.stop(ring: nil, pool: FramePool.unused)
         }
         throw RequestError("conflict", "the running state kept changing; try again")
     }
