@@ -37,6 +37,7 @@ public enum APIServer {
             }
         }
         router.get("/v1/state/conntrack-stats") { _, _ in try await answer { try await runtime.conntrackStats() } }
+        router.get("/v1/state/overlay") { _, _ in try await answer { try await runtime.overlay() } }
         router.post("/v1/actions/conntrack-flush") { request, _ in
             try await answer {
                 let bytes = try await request.body.collect(upTo: 1 << 16)

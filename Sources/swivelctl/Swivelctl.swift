@@ -9,7 +9,7 @@ struct Swivelctl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "swivelctl",
         abstract: "Operate a running swiveld: ports, the forwarding database, flows, drops, counters, traces and captures.",
-        subcommands: [ApplyCommand.self, ConfigCommand.self, PortCommand.self, FDBCommand.self, RouteCommand.self, NeighborCommand.self, FlowsCommand.self,
+        subcommands: [ApplyCommand.self, ConfigCommand.self, PortCommand.self, FDBCommand.self, OverlayCommand.self, RouteCommand.self, NeighborCommand.self, FlowsCommand.self,
                       DropsCommand.self, StatsCommand.self, TraceCommand.self, CaptureCommand.self, ACLCommand.self,
                       ConntrackCommand.self])
 }

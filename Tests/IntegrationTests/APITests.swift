@@ -63,6 +63,7 @@ struct APITests {
             ["GET", "/v1/state/conntrack?state=sleepy", NSNull()],
             ["GET", "/v1/state/conntrack?port=nosuch", NSNull()],
             ["GET", "/v1/state/conntrack-stats", NSNull()],
+            ["GET", "/v1/state/overlay", NSNull()],
             ["POST", "/v1/actions/conntrack-flush", NSNull()],
             ["POST", "/v1/actions/conntrack-flush", ["port": "p5"]],
             ["POST", "/v1/actions/conntrack-flush", ["port": "nosuch"]],

@@ -200,6 +200,16 @@ struct OverlayIntegrationTests {
         let b2 = entries.first { $0["mac"] as? String == b2mac && $0["network"] as? String == "blue" }
         #expect(b2?["port"] as? String == "vxlan" && b2?["remote"] as? String == o.vtep("B"), "\(entries)")
 
+        // overlay show: the VTEP, both networks with their VNIs and B, and the remote MACs behind B.
+        let overlay = try o.json("A", "overlay show") as? [String: Any]
+        let networks = overlay?["networks"] as? [[String: Any]] ?? []
+        #expect(overlay?["state"] as? String == "up" && overlay?["inner_mtu"] as? Int == 1450 && overlay?["local_ip"] as? String == o.vtep("A"))
+        #expect(Set(networks.compactMap { $0["vni"] as? Int }) == [5001, 5002]
+                && networks.allSatisfy { ($0["remote_vteps"] as? [String]) == [o.vtep("B")] && ($0["remote_macs"] as? Int ?? 0) >= 1 },
+                "\(networks)")
+        let vteps = overlay?["vteps"] as? [[String: Any]] ?? []
+        #expect(vteps.count == 1 && vteps.first?["vtep"] as? String == o.vtep("B") && (vteps.first?["macs"] as? Int ?? 0) >= 2, "\(vteps)")
+
         // Counters and flows show the encapsulation.
         let vxlan = (try o.json("A", "port show") as? [[String: Any]] ?? []).first { $0["name"] as? String == "vxlan" }
         #expect((vxlan?["rx_packets"] as? Int ?? 0) > 0 && (vxlan?["tx_packets"] as? Int ?? 0) > 0, "\(String(describing: vxlan))")
