@@ -145,30 +145,13 @@ public final class AFPacketPort: Port {
 
     public func transmit(_ frames: UnsafeMutablePointer<FrameIndex>, count: Int, pool: FramePool, counters: PortCounters,
                          ring: Ring?) {
-        guard let s = socket else {
-            counters.countDrop(Int(id), .portDown, UInt64(count))
-            for i in 0..<count { pool.free(frames[i]) }
-            return
-        }
-        var start = 0
-        while start < count {
-            let n = min(batchSize, count - start)
-            var bytes = 0
-            for i in 0..<n {
-                let f = frames[start + i]
-                let m = pool.meta[Int(f)]
-                let header = pool.data(f) - OffloadInfo.wireSize
-                m.offload.store(to: header)
-                txIovecs[i] = iovec(iov_base: header, iov_len: Int(m.length) + OffloadInfo.wireSize)
-            }
-            sendAll(fd: s.fd, txMessages, count: n) { _, _ in counters.countDrop(Int(id), .txError) }
-            for i in 0..<n {
-                let f = frames[start + i]
-                bytes += Int(pool.meta[Int(f)].length)
-                pool.free(f)
-            }
-            counters.countTx(Int(id), packets: n, bytes: bytes)
-            start += n
+        transmitBatched(frames, count: count, fd: socket?.fd, port: id, pool: pool, counters: counters, messages: txMessages,
+                        capacity: batchSize) { slot, f in
+            // The frame's offload state goes out in front of it, as the virtio-net header the socket expects.
+            let m = pool.meta[Int(f)]
+            let header = pool.data(f) - OffloadInfo.wireSize
+            m.offload.store(to: header)
+            txIovecs[slot] = iovec(iov_base: header, iov_len: Int(m.length) + OffloadInfo.wireSize)
         }
     }
 

@@ -65,20 +65,3 @@ struct PacketSocket {
 
     func close() { _ = Glibc.close(fd) }
 }
-
-/// Sends `count` prepared messages in as few `sendmmsg` calls as the kernel allows. A message the kernel
-/// refuses (device down, queue full, no route) is reported to `refused` with its index and errno and
-/// skipped, so one bad frame never holds up the rest of the batch.
-@inline(__always)
-func sendAll(fd: Int32, _ messages: UnsafeMutablePointer<vsw_mmsghdr>, count: Int, refused: (Int, Int32) -> Void) {
-    var sent = 0
-    while sent < count {
-        let rc = vsw_sendmmsg(fd, messages + sent, UInt32(count - sent), Int32(MSG_DONTWAIT))
-        if rc > 0 {
-            sent += Int(rc)
-        } else {
-            refused(sent, errno)
-            sent += 1
-        }
-    }
-}

@@ -1,3 +1,5 @@
+import CSwivelLinux
+import Glibc
 import SwivelPacket
 import SwivelPipeline
 
@@ -89,4 +91,46 @@ func admitFrame(_ buffer: UnsafeRawPointer, count: Int, vnet: Bool, truncated: B
     m.pointee.offload = offload
     counters.countRx(Int(port), bytes: length + tagSize)
     return f
+}
+
+/// Sends queued frames through a datagram or packet socket: in chunks of up to `capacity` messages,
+/// `prepare(slot, frame)` fills that message (its iovec, an address), then one `sendmmsg` per chunk as far
+/// as the kernel takes it. A frame the kernel refuses (device down, queue full, no route) is counted as
+/// `tx-error`, reported to `refused` with its errno, and skipped, so one bad frame never holds up the rest.
+/// Without a socket (`fd` nil) every frame is counted as `port-down`. All frames go back to the pool.
+@inline(__always)
+func transmitBatched(_ frames: UnsafeMutablePointer<FrameIndex>, count: Int, fd: Int32?, port: UInt16, pool: FramePool,
+                     counters: PortCounters, messages: UnsafeMutablePointer<vsw_mmsghdr>, capacity: Int,
+                     prepare: (Int, FrameIndex) -> Void, refused: (Int32) -> Void = { _ in }) {
+    guard let fd else {
+        counters.countDrop(Int(port), .portDown, UInt64(count))
+        for i in 0..<count { pool.free(frames[i]) }
+        return
+    }
+    var start = 0
+    while start < count {
+        let n = min(capacity, count - start)
+        var bytes = 0
+        for i in 0..<n {
+            prepare(i, frames[start + i])
+            bytes += Int(pool.meta[Int(frames[start + i])].length)
+        }
+        var failed = 0
+        var sent = 0
+        while sent < n {
+            let rc = vsw_sendmmsg(fd, messages + sent, UInt32(n - sent), Int32(MSG_DONTWAIT))
+            if rc > 0 {
+                sent += Int(rc)
+            } else {
+                refused(errno)
+                counters.countDrop(Int(port), .txError)
+                bytes -= Int(pool.meta[Int(frames[start + sent])].length)
+                failed += 1
+                sent += 1
+            }
+        }
+        for i in 0..<n { pool.free(frames[start + i]) }
+        counters.countTx(Int(port), packets: n - failed, bytes: bytes)
+        start += n
+    }
 }

@@ -201,34 +201,16 @@ public final class VxlanPort: Port {
 
     public func transmit(_ frames: UnsafeMutablePointer<FrameIndex>, count: Int, pool: FramePool, counters: PortCounters,
                          ring: Ring?) {
-        guard txFD >= 0 else {
-            counters.countDrop(Int(id), .portDown, UInt64(count))
-            for i in 0..<count { pool.free(frames[i]) }
-            return
-        }
-        var start = 0
-        while start < count {
-            let n = min(batchSize, count - start)
-            var bytes = 0
-            for i in 0..<n {
-                let f = frames[start + i]
-                let m = pool.meta[Int(f)]
-                txIovecs[i] = iovec(iov_base: pool.data(f), iov_len: Int(m.length))
-                txNames[i].sin_addr.s_addr = m.remote.bigEndian
-                bytes += Int(m.length)
-            }
-            var failed = 0
-            sendAll(fd: txFD, txMessages, count: n) { index, error in
-                lastSendError = error
-                sendErrors &+= 1
-                failed += 1
-                bytes -= txIovecs[index].iov_len
-                counters.countDrop(Int(id), .txError)
-            }
-            for i in 0..<n { pool.free(frames[start + i]) }
-            counters.countTx(Int(id), packets: n - failed, bytes: bytes)
-            start += n
-        }
+        transmitBatched(frames, count: count, fd: txFD >= 0 ? txFD : nil, port: id, pool: pool, counters: counters,
+                        messages: txMessages, capacity: batchSize, prepare: { slot, f in
+            // The output stage wrote the outer headers: the frame starts with IPv4, addressed to its VTEP.
+            let m = pool.meta[Int(f)]
+            txIovecs[slot] = iovec(iov_base: pool.data(f), iov_len: Int(m.length))
+            txNames[slot].sin_addr.s_addr = m.remote.bigEndian
+        }, refused: { error in
+            lastSendError = error
+            sendErrors &+= 1
+        })
     }
 
     public func complete(_ c: Completion, ring: Ring, pool: FramePool, counters: PortCounters) {
