@@ -16,10 +16,11 @@ public enum APIServer {
         router.get("/v1/config") { _, _ in try await answer { try await runtime.desiredState() } }
         router.put("/v1/config") { request, context in
             try await answer {
-                let q = request.uri.queryParameters
+                let q = Query(request)
+                let owner = try q.text("owner", .name) ?? "api"
+                let dryRun = try q.flag("dry_run")
                 let document = try await request.decode(as: NetworkConfig.self, context: context)
-                return try await runtime.apply(document, owner: q["owner"].map(String.init) ?? "api",
-                                               dryRun: q["dry_run"].map { $0 == "1" || $0 == "true" } ?? false)
+                return try await runtime.apply(document, owner: owner, dryRun: dryRun)
             }
         }
         objectRoutes(router, "networks", kind: "network", list: \NetworkConfig.networks, runtime: runtime)
@@ -27,13 +28,14 @@ public enum APIServer {
         objectRoutes(router, "ports", kind: "port", list: \NetworkConfig.ports, runtime: runtime)
         objectRoutes(router, "security-groups", kind: "security group", list: \NetworkConfig.securityGroups, runtime: runtime)
         router.get("/v1/state/acl") { request, _ in
-            try await answer { try await runtime.acl(port: request.uri.queryParameters["port"].map(String.init)) }
+            try await answer { try await runtime.acl(port: try Query(request).text("port", .name)) }
         }
         router.get("/v1/state/conntrack") { request, _ in
             try await answer {
-                let q = request.uri.queryParameters
-                return try await runtime.conntrack(port: q["port"].map(String.init), state: q["state"].map(String.init),
-                                                   limit: q["limit"].flatMap { Int($0) } ?? 10_000)
+                let q = Query(request)
+                return try await runtime.conntrack(port: try q.text("port", .name), state: try q.text("state"),
+                                                   limit: try q.int("limit", 1...SwitchRuntime.pageLimit) ?? 10_000,
+                                                   after: try q.int("after", -1...Int(Int32.max)) ?? -1)
             }
         }
         router.get("/v1/state/conntrack-stats") { _, _ in try await answer { try await runtime.conntrackStats() } }
@@ -48,7 +50,13 @@ public enum APIServer {
         }
         router.get("/v1/state/ports") { _, _ in try json(await runtime.ports()) }
         router.get("/v1/state/fdb") { _, _ in try json(await runtime.fdb()) }
-        router.get("/v1/state/flows") { _, _ in try json(await runtime.flows()) }
+        router.get("/v1/state/flows") { request, _ in
+            try await answer {
+                let q = Query(request)
+                return try await runtime.flows(limit: try q.int("limit", 1...SwitchRuntime.pageLimit) ?? SwitchRuntime.pageLimit,
+                                               after: try q.int("after", -1...Int(Int32.max)) ?? -1)
+            }
+        }
         router.get("/v1/state/drops") { _, _ in try json(await runtime.drops()) }
         router.get("/v1/state/counters") { _, _ in try json(await runtime.counters()) }
         router.post("/v1/actions/fdb-flush") { request, context in
@@ -113,15 +121,15 @@ public enum APIServer {
         }
         router.put("/v1/\(collection)/:name") { request, context in
             try await answer {
+                let dryRun = try Query(request).flag("dry_run")
                 let object = try await request.decode(as: T.self, context: context)
-                return try await runtime.put(object, into: list, name: context.parameters.get("name") ?? "",
-                                             dryRun: request.uri.queryParameters["dry_run"].map { $0 == "1" || $0 == "true" } ?? false)
+                return try await runtime.put(object, into: list, name: context.parameters.get("name") ?? "", dryRun: dryRun)
             }
         }
         router.delete("/v1/\(collection)/:name") { request, context in
             try await answer {
                 try await runtime.delete(from: list, name: context.parameters.get("name") ?? "", kind: kind,
-                                         dryRun: request.uri.queryParameters["dry_run"].map { $0 == "1" || $0 == "true" } ?? false)
+                                         dryRun: try Query(request).flag("dry_run"))
             }
         }
     }
@@ -144,20 +152,20 @@ public enum APIServer {
     /// [&count=N][&duration=S][&mirror_to=PORT][&write=0]`. Ends after `count` frames, after `duration`
     /// seconds, or when the client goes away; the capture is removed from the datapath in every case.
     static func capture(_ request: Request, runtime: SwitchRuntime) async throws -> Response {
-        let q = request.uri.queryParameters
-        guard let port = q["port"].map(String.init) else {
-            return try json(APIErrorDoc(code: "missing-port", message: "capture needs ?port=NAME"), status: .badRequest)
-        }
-        let count = q["count"].flatMap { Int($0) }
-        let duration = q["duration"].flatMap { Double($0) }
+        let q = Query(request)
         let id: Int
+        let duration: Double?
         do {
-            id = try await runtime.startCapture(port: port, direction: q["direction"].map(String.init) ?? "both",
-                                                filter: q["filter"].map(String.init), count: count,
-                                                mirrorTo: q["mirror_to"].map(String.init), writesFile: q["write"] != "0")
+            guard let port = try q.text("port", .name) else { throw RequestError("missing-port", "capture needs ?port=NAME") }
+            let count = try q.int("count", 1...10_000_000)
+            duration = try q.seconds("duration", 0.001...86_400)
+            id = try await runtime.startCapture(port: port, direction: try q.text("direction") ?? "both",
+                                                filter: try q.text("filter"), count: count,
+                                                mirrorTo: try q.text("mirror_to", .name), writesFile: try q.flag("write", default: true))
         } catch let e as RequestError {
             return try refused(e)
         }
+        // In range (at most a day), so the conversion to milliseconds cannot overflow.
         let deadline = duration.map { ContinuousClock.now + .milliseconds(Int($0 * 1000)) }
         return Response(status: .ok, headers: [.contentType: "application/vnd.tcpdump.pcap"], body: ResponseBody { writer in
             do {
@@ -178,7 +186,10 @@ public enum APIServer {
     }
 
     static func refused(_ e: RequestError) throws -> Response {
-        try json(APIErrorDoc(code: e.code, message: e.description), status: e.isNotFound ? .notFound : .badRequest)
+        let details = e.errors.map { APIErrorDoc.Detail(path: $0.path, reason: $0.reason) }
+        return try json(APIErrorDoc(code: e.code, message: e.description, path: details.first?.path,
+                                    errors: details.isEmpty ? nil : details),
+                        status: e.isNotFound ? .notFound : .badRequest)
     }
 
     static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status) throws -> Response {
@@ -207,6 +218,50 @@ public enum APIServer {
         return withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         } == 0
+    }
+}
+
+/// The query of a request, read with checks: a value that does not parse or is out of range is refused
+/// with 400 and the parameter's name, never clamped or trapped on.
+struct Query {
+    let parameters: [String: String]
+    init(_ request: Request) {
+        var p: [String: String] = [:]
+        for (k, v) in request.uri.queryParameters { p[String(k)] = String(v) }
+        parameters = p
+    }
+
+    func text(_ name: String, _ format: TextFormat? = nil) throws(RequestError) -> String? {
+        guard let v = parameters[name] else { return nil }
+        guard v.utf8.count <= 4096 else { throw RequestError("invalid-parameter", "\(name): at most 4096 characters") }
+        if let format, !format.accepts(v) { throw RequestError("invalid-parameter", "\(name): '\(v)' is not \(format.expectation)") }
+        return v
+    }
+
+    func int(_ name: String, _ range: ClosedRange<Int>) throws(RequestError) -> Int? {
+        guard let v = parameters[name] else { return nil }
+        guard let i = Int(v), range.contains(i) else {
+            throw RequestError("invalid-parameter", "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), got '\(v)'")
+        }
+        return i
+    }
+
+    func seconds(_ name: String, _ range: ClosedRange<Double>) throws(RequestError) -> Double? {
+        guard let v = parameters[name] else { return nil }
+        guard let d = Double(v), d.isFinite, range.contains(d) else {
+            throw RequestError("invalid-parameter", "\(name) must be a number of seconds from \(range.lowerBound) to \(range.upperBound), got '\(v)'")
+        }
+        return d
+    }
+
+    /// `1`/`true` or `0`/`false`; anything else is refused rather than read as false.
+    func flag(_ name: String, default value: Bool = false) throws(RequestError) -> Bool {
+        switch parameters[name] {
+        case nil: return value
+        case "1", "true": return true
+        case "0", "false": return false
+        case let v?: throw RequestError("invalid-parameter", "\(name) must be 0, 1, true or false, got '\(v)'")
+        }
     }
 }
 

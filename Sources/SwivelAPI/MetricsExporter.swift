@@ -42,7 +42,11 @@ public final class MetricsExporter: Sendable {
             gauge("table_entries", [("table", t.name)], help: "Entries in use.").set(to: Double(t.entries))
             gauge("table_limit", [("table", t.name)], help: "Capacity of the table.").set(to: Double(t.limit))
         }
+        // Counts kept up to date by the table itself: a scrape never walks the connection table.
         let ct = try await runtime.conntrackStats()
+        for (state, n) in ct.byState {
+            gauge("conntrack_entries", [("state", state)], help: "Tracked connections by state.").set(to: Double(n))
+        }
         for (event, value, help) in [("created", ct.created, "Connections tracked."),
                                      ("expired", ct.expired, "Connections that timed out."),
                                      ("evicted", ct.evicted, "Connections evicted to make room (oldest not established)."),

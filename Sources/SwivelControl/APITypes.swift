@@ -163,7 +163,9 @@ public struct FlowDoc: Codable, Equatable, Sendable {
 public struct FlowsDoc: Codable, Equatable, Sendable {
     public var flows: [FlowDoc]
     public var stats: FlowStatsDoc
-    public init(flows: [FlowDoc], stats: FlowStatsDoc) { self.flows = flows; self.stats = stats }
+    /// More flows follow: ask again with `after=next` (the dump is paged).
+    public var next: Int?
+    public init(flows: [FlowDoc], stats: FlowStatsDoc, next: Int? = nil) { self.flows = flows; self.stats = stats; self.next = next }
 }
 
 public struct FlowStatsDoc: Codable, Equatable, Sendable {
@@ -196,10 +198,20 @@ public struct APIErrorDoc: Codable, Sendable {
     public struct Body: Codable, Sendable {
         public var code: String
         public var message: String
+        /// Where the (first) problem is, as a path into the document ("networks.blue.vlan").
         public var path: String?
+        /// Every problem of a refused document.
+        public var errors: [Detail]?
+    }
+    public struct Detail: Codable, Sendable {
+        public var path: String
+        public var reason: String
+        public init(path: String, reason: String) { self.path = path; self.reason = reason }
     }
     public var error: Body
-    public init(code: String, message: String, path: String? = nil) { error = Body(code: code, message: message, path: path) }
+    public init(code: String, message: String, path: String? = nil, errors: [Detail]? = nil) {
+        error = Body(code: code, message: message, path: path, errors: errors)
+    }
 }
 
 public struct DropDoc: Codable, Equatable, Sendable {
@@ -360,6 +372,8 @@ public struct ACLDoc: Codable, Equatable, Sendable {
 
 /// One tracked connection in one port's zone (`swivelctl conntrack show`, `GET /v1/state/conntrack`).
 public struct ConnectionDoc: Codable, Equatable, Sendable {
+    /// The entry's slot: a cursor for paging (`after=id`).
+    public var id: Int?
     public var port: String
     public var `protocol`: String
     public var source: String
@@ -383,7 +397,7 @@ public struct ConnectionDoc: Codable, Equatable, Sendable {
         self.rule = rule; self.packets = packets; self.bytes = bytes; self.age = age; self.idle = idle; self.expiresIn = expiresIn
     }
     enum CodingKeys: String, CodingKey {
-        case port, `protocol`, source, destination, state, origin, rule, packets, bytes, age, idle
+        case id, port, `protocol`, source, destination, state, origin, rule, packets, bytes, age, idle
         case sourcePort = "source_port", destinationPort = "destination_port", expiresIn = "expires_in"
     }
 }

@@ -43,7 +43,8 @@ struct Reader {
 
     mutating func fail(_ node: Node?, _ path: String, _ reason: String) {
         let m = node?.mark
-        errors.append(ConfigError(file: file, line: m?.line ?? 0, column: m?.column ?? 0, path: path, reason: reason))
+        errors.append(ConfigError(file: file, line: m?.line ?? 0, column: m?.column ?? 0, path: path, reason: reason,
+                                  object: path.isEmpty ? nil : Validator.objectKey(path)))
     }
 
     mutating func mapping(_ node: Node, _ path: String, allowed: [String]) -> [(String, Node)]? {
@@ -51,6 +52,7 @@ struct Reader {
         var out: [(String, Node)] = []
         for (k, v) in map {
             guard let key = k.scalar?.string else { fail(k, path, "keys must be strings"); continue }
+            marks[path.isEmpty ? key : "\(path).\(key)"] = (v.mark?.line ?? 0, v.mark?.column ?? 0)
             guard allowed.contains(key) else {
                 fail(k, path.isEmpty ? key : "\(path).\(key)", "unknown key '\(key)' (expected one of: \(allowed.joined(separator: ", ")))")
                 continue
@@ -66,9 +68,9 @@ struct Reader {
         return s
     }
 
-    mutating func int(_ node: Node, _ path: String, _ range: ClosedRange<Int>) -> Int? {
+    /// Ranges are checked by the validator's rule table (FieldRule.table), the same for every entry point.
+    mutating func int(_ node: Node, _ path: String) -> Int? {
         guard let s = node.scalar?.string, let v = Int(s) else { fail(node, path, "expected a whole number"); return nil }
-        guard range.contains(v) else { fail(node, path, "must be between \(range.lowerBound) and \(range.upperBound)"); return nil }
         return v
     }
 
@@ -93,6 +95,7 @@ struct Reader {
         guard let seq = node.sequence else { fail(node, path, "expected a list"); return [] }
         var out: [T] = []
         for (i, item) in seq.enumerated() {
+            marks["\(path)[\(i)]"] = (item.mark?.line ?? 0, item.mark?.column ?? 0)
             if let v = element(&self, item, "\(path)[\(i)]") { out.append(v) }
         }
         return out
@@ -104,18 +107,18 @@ struct Reader {
         for (k, v) in fields {
             switch k {
             case "name": spec.name = string(v, "\(path).name") ?? ""
-            case "vlan": spec.vlan = int(v, "\(path).vlan", 1...4094)
-            case "vni": spec.vni = int(v, "\(path).vni", 1...16_777_215)
+            case "vlan": spec.vlan = int(v, "\(path).vlan")
+            case "vni": spec.vni = int(v, "\(path).vni")
             case "remote_vteps": spec.remoteVteps = list(v, "\(path).remote_vteps") { r, n, p in r.ipv4(n, p) }
-            case "mtu": spec.mtu = int(v, "\(path).mtu", 68...65535)
+            case "mtu": spec.mtu = int(v, "\(path).mtu")
             case "owner": spec.owner = string(v, "\(path).owner")
             case "subnets": spec.subnets = list(v, "\(path).subnets") { r, n, p in r.subnet(n, p) }
             case "fdb":
                 guard let f = mapping(v, "\(path).fdb", allowed: ["aging_seconds", "max_entries"]) else { continue }
                 var s = FDBSettings()
                 for (fk, fv) in f {
-                    if fk == "aging_seconds" { s.agingSeconds = int(fv, "\(path).fdb.aging_seconds", 1...1_000_000) }
-                    if fk == "max_entries" { s.maxEntries = int(fv, "\(path).fdb.max_entries", 1...16_777_216) }
+                    if fk == "aging_seconds" { s.agingSeconds = int(fv, "\(path).fdb.aging_seconds") }
+                    if fk == "max_entries" { s.maxEntries = int(fv, "\(path).fdb.max_entries") }
                 }
                 spec.fdb = s
             default: fail(v, "\(path).\(k)", "'\(k)' is part of the model but not supported by this version yet")
@@ -135,15 +138,17 @@ struct Reader {
     }
 
     mutating func overlay(_ node: Node, _ path: String) -> OverlaySpec? {
-        guard let fields = mapping(node, path, allowed: ["local_ip", "device", "udp_port", "learn", "ttl", "df"]) else { return nil }
+        guard let fields = mapping(node, path, allowed: ["local_ip", "device", "udp_port", "learn", "learn_from_any", "ttl", "df", "owner"]) else { return nil }
         var spec = OverlaySpec(localIP: "")
         for (k, v) in fields {
             switch k {
             case "local_ip": spec.localIP = ipv4(v, "\(path).local_ip") ?? ""
             case "device": spec.device = string(v, "\(path).device")
-            case "udp_port": spec.udpPort = int(v, "\(path).udp_port", 1...65535)
-            case "ttl": spec.ttl = int(v, "\(path).ttl", 1...255)
+            case "udp_port": spec.udpPort = int(v, "\(path).udp_port")
+            case "ttl": spec.ttl = int(v, "\(path).ttl")
             case "learn": spec.learn = bool(v, "\(path).learn")
+            case "learn_from_any": spec.learnFromAny = bool(v, "\(path).learn_from_any")
+            case "owner": spec.owner = string(v, "\(path).owner")
             case "df": spec.df = bool(v, "\(path).df")
             default: break
             }
@@ -156,17 +161,11 @@ struct Reader {
         return spec
     }
 
-    mutating func prefix(_ node: Node, _ path: String) -> String? {
-        guard let text = string(node, path) else { return nil }
-        guard IPv4Prefix(text) != nil else { fail(node, path, "'\(text)' is not an IPv4 prefix (a.b.c.d/len)"); return nil }
-        return text
-    }
-
-    mutating func ipv4(_ node: Node, _ path: String) -> String? {
-        guard let text = string(node, path) else { return nil }
-        guard IPv4Address.parse(text) != nil else { fail(node, path, "'\(text)' is not an IPv4 address"); return nil }
-        return text
-    }
+    // Formats (prefixes, addresses, MACs) are checked by the validator's rule table, like ranges.
+    mutating func prefix(_ node: Node, _ path: String) -> String? { string(node, path) }
+    mutating func ipv4(_ node: Node, _ path: String) -> String? { string(node, path) }
+    /// MACs are kept in lower case, the form `config show` and the state file print.
+    mutating func mac(_ node: Node, _ path: String) -> String? { string(node, path)?.lowercased() }
 
     mutating func subnet(_ node: Node, _ path: String) -> SubnetSpec? {
         guard let fields = mapping(node, path, allowed: ["cidr", "gateway"]) else { return nil }
@@ -198,10 +197,7 @@ struct Reader {
                     for (fk, fv) in f {
                         if fk == "network" { a.network = r.string(fv, "\(p).network") ?? "" }
                         if fk == "address" { a.address = r.ipv4(fv, "\(p).address") }
-                        if fk == "mac", let text = r.string(fv, "\(p).mac") {
-                            a.mac = MACText.validUnicast(text)
-                            if a.mac == nil { r.fail(fv, "\(p).mac", "'\(text)' is not a unicast MAC address (xx:xx:xx:xx:xx:xx)") }
-                        }
+                        if fk == "mac" { a.mac = r.mac(fv, "\(p).mac") }
                     }
                     if a.network.isEmpty { r.fail(n, p, "missing required key 'network'"); return nil }
                     return a
@@ -245,7 +241,7 @@ struct Reader {
             case "kind":
                 if let s = string(v, "\(path).kind") {
                     kind = PortKind(rawValue: s)
-                    if kind == nil { fail(v, "\(path).kind", "unknown port kind '\(s)' (expected afpacket or tap)") }
+                    if kind == nil { fail(v, "\(path).kind", "expected one of \(PortKind.allCases.map(\.rawValue).joined(separator: ", ")), got '\(s)'") }
                 }
             case "device": device = string(v, "\(path).device")
             case "network": network = string(v, "\(path).network")
@@ -267,21 +263,14 @@ struct Reader {
             case "offloads":
                 if let s = string(v, "\(path).offloads") {
                     offloads = OffloadSetting(rawValue: s)
-                    if offloads == nil { fail(v, "\(path).offloads", "expected auto, on or off, got '\(s)'") }
+                    if offloads == nil { fail(v, "\(path).offloads", "expected one of auto, on, off, got '\(s)'") }
                 }
             case "addresses": addresses = list(v, "\(path).addresses") { r, n, p in r.portAddress(n, p) }
             case "owner": owner = string(v, "\(path).owner")
-            case "max_macs": maxMacs = int(v, "\(path).max_macs", 1...16_777_216)
-            case "storm_control_pps": stormPPS = int(v, "\(path).storm_control_pps", 1...10_000_000)
+            case "max_macs": maxMacs = int(v, "\(path).max_macs")
+            case "storm_control_pps": stormPPS = int(v, "\(path).storm_control_pps")
             case "static_macs":
-                staticMacs = list(v, "\(path).static_macs") { r, n, p in
-                    guard let text = r.string(n, p) else { return nil }
-                    guard let mac = MACText.validUnicast(text) else {
-                        r.fail(n, p, "'\(text)' is not a unicast MAC address (xx:xx:xx:xx:xx:xx)")
-                        return nil
-                    }
-                    return mac
-                }
+                staticMacs = list(v, "\(path).static_macs") { r, n, p in r.mac(n, p) }
             default: fail(v, "\(path).\(k)", "'\(k)' is part of the model but not supported by this version yet")
             }
         }
@@ -326,12 +315,12 @@ struct Reader {
             case "ethertype": rule.ethertype = string(v, "\(path).ethertype")
             case "protocol": rule.protocol = string(v, "\(path).protocol")
             case "ports": rule.ports = string(v, "\(path).ports")
-            case "icmp_type": rule.icmpType = int(v, "\(path).icmp_type", 0...255)
-            case "icmp_code": rule.icmpCode = int(v, "\(path).icmp_code", 0...255)
+            case "icmp_type": rule.icmpType = int(v, "\(path).icmp_type")
+            case "icmp_code": rule.icmpCode = int(v, "\(path).icmp_code")
             case "remote": rule.remote = string(v, "\(path).remote")
             case "remote_group": rule.remoteGroup = string(v, "\(path).remote_group")
             case "action": rule.action = string(v, "\(path).action")
-            case "priority": rule.priority = int(v, "\(path).priority", 0...65535)
+            case "priority": rule.priority = int(v, "\(path).priority")
             case "description": rule.description = v.scalar?.string
             default: break
             }
@@ -345,20 +334,8 @@ struct Reader {
         guard let fields = mapping(node, path, allowed: ["mac", "ips"]) else { return nil }
         var mac: String?, ips: [String]?
         for (k, v) in fields {
-            if k == "mac", let text = string(v, "\(path).mac") {
-                mac = MACText.validUnicast(text)
-                if mac == nil { fail(v, "\(path).mac", "'\(text)' is not a unicast MAC address (xx:xx:xx:xx:xx:xx)") }
-            }
-            if k == "ips" {
-                ips = list(v, "\(path).ips") { r, n, p in
-                    guard let text = r.string(n, p) else { return nil }
-                    guard IPText.isAddress(text) else {
-                        r.fail(n, p, "'\(text)' is not an IPv4 or IPv6 address")
-                        return nil
-                    }
-                    return text
-                }
-            }
+            if k == "mac" { mac = self.mac(v, "\(path).mac") }
+            if k == "ips" { ips = list(v, "\(path).ips") { r, n, p in r.string(n, p) } }
         }
         guard let mac else {
             if !fields.contains(where: { $0.0 == "mac" }) { fail(node, path, "missing required key 'mac'") }
@@ -368,15 +345,36 @@ struct Reader {
     }
 }
 
-/// Rules across objects: unique names and devices, references that resolve, valid interface names.
+/// Rules across objects: unique names and devices, references that resolve, overlaps; ranges and formats
+/// come from `FieldRule.table`.
 public enum Validator {
+    /// The line of `key` or, failing that, of the nearest enclosing key the reader marked.
+    static func mark(_ key: String, in marks: [String: (Int, Int)]) -> (Int, Int) {
+        var k = Substring(key)
+        while !k.isEmpty {
+            if let m = marks[String(k)] { return m }
+            guard let cut = k.lastIndex(where: { $0 == "." || $0 == "[" }) else { break }
+            k = k[..<cut]
+        }
+        return (0, 0)
+    }
+
+    /// The top-level object a key is in: "ports[2].device" -> "ports[2]", "overlay.ttl" -> "overlay".
+    public static func objectKey(_ key: String) -> String {
+        if key.hasPrefix("overlay") { return "overlay" }
+        guard let close = key.firstIndex(of: "]") else { return key }
+        return String(key[...close])
+    }
+
     public static func validate(_ c: NetworkConfig, file: String, marks: [String: (Int, Int)] = [:],
                                 existing: NetworkConfig? = nil) -> [ConfigError] {
         var errors: [ConfigError] = []
+        /// `key`: where in the document ("ports[2].device"), for the line and the object it belongs to.
         func add(_ key: String, _ path: String, _ reason: String) {
-            let m = marks[key] ?? (0, 0)
-            errors.append(ConfigError(file: file, line: m.0, column: m.1, path: path, reason: reason))
+            let m = mark(key, in: marks)
+            errors.append(ConfigError(file: file, line: m.0, column: m.1, path: path, reason: reason, object: objectKey(key)))
         }
+        FieldRule.check(c, report: add)
         var networks = Set<String>()
         for (i, n) in c.networks.enumerated() {
             if !networks.insert(n.name).inserted { add("networks[\(i)]", "networks.\(n.name)", "duplicate network name '\(n.name)'") }
@@ -395,12 +393,17 @@ public enum Validator {
         let elsewhere = (existing?.networks ?? []).filter { n in !c.networks.contains { $0.name == n.name } }
         var ports = Set<String>(), devices: [String: String] = [:], staticOwners: [String: String] = [:]
         var pinnedIPs: [String: String] = [:]
+        var routerAddresses: [String: String] = [:]   // "network/address" -> router
+        for r in c.routers {
+            for a in r.networks {
+                let gateways = a.address.map { [$0] }
+                    ?? (c.networks.first { $0.name == a.network }?.subnets ?? []).compactMap(\.gateway)
+                for g in gateways { routerAddresses["\(a.network)/\(g)"] = r.name }
+            }
+        }
         for (i, p) in c.ports.enumerated() {
             let key = "ports[\(i)]"
             if !ports.insert(p.name).inserted { add(key, "ports.\(p.name)", "duplicate port name '\(p.name)'") }
-            if p.device.utf8.count > 15 || p.device.contains("/") || p.device.contains(" ") {
-                add(key, "ports.\(p.name).device", "'\(p.device)' is not a valid interface name (at most 15 characters, no '/' or spaces)")
-            }
             if let other = devices[p.device] {
                 add(key, "ports.\(p.name).device", "device '\(p.device)' is already used by port '\(other)'")
             }
@@ -437,13 +440,17 @@ public enum Validator {
                 if !known(n) { add(key, "ports.\(p.name).native", "unknown network '\(n)'") }
             }
             var secured = Set<String>()
-            for a in p.addresses ?? [] where !secured.insert(a.mac).inserted {
+            for a in p.addresses ?? [] where !secured.insert(a.mac.lowercased()).inserted {
                 add(key, "ports.\(p.name).addresses", "\(a.mac) is listed twice")
             }
             // An address pinned to two ports would let either impersonate the other.
             for ip in (p.addresses ?? []).flatMap({ $0.ips ?? [] }) {
                 if let other = pinnedIPs[ip], other != p.name {
                     add(key, "ports.\(p.name).addresses", "\(ip) is already an address of port '\(other)'")
+                }
+                // A workload holding its router's address would answer ARP for the gateway of everyone.
+                if let router = routerAddresses["\(p.untaggedNetwork ?? "")/\(ip)"] {
+                    add(key, "ports.\(p.name).addresses", "\(ip) is router '\(router)''s address in network '\(p.untaggedNetwork ?? "")'")
                 }
                 pinnedIPs[ip] = p.name
             }
@@ -474,46 +481,22 @@ extension Validator {
             for (j, r) in g.rules.enumerated() {
                 let rk = "\(key).rules[\(j)]"
                 let path = "security_groups.\(g.name).rules[\(j)]"
-                if r.direction != "ingress" && r.direction != "egress" {
-                    add(rk, "\(path).direction", "expected ingress or egress, got '\(r.direction)'")
-                }
-                if let e = r.ethertype, e.lowercased() != "ipv4" {
-                    add(rk, "\(path).ethertype", e.lowercased() == "ipv6"
-                        ? "IPv6 rules are not supported yet: guarded ports pass only IPv6 neighbour discovery"
-                        : "expected ipv4, got '\(e)'")
+                if r.ethertype == "ipv6" {
+                    add("\(rk).ethertype", "\(path).ethertype", "IPv6 rules are not supported yet: guarded ports pass only IPv6 neighbour discovery")
                 }
                 let proto = r.protocol ?? "any"
-                if !["tcp", "udp", "icmp", "any"].contains(proto) {
-                    add(rk, "\(path).protocol", "expected tcp, udp, icmp or any, got '\(proto)'")
-                }
-                if let ports = r.ports {
-                    if proto != "tcp" && proto != "udp" {
-                        add(rk, "\(path).ports", "ports are for tcp and udp rules")
-                    } else if r.portRange.map({ $0.lowerBound >= 0 && $0.upperBound <= 65535 }) != true {
-                        add(rk, "\(path).ports", "'\(ports)' is not a port (0-65535) or a range 'from-to' with from <= to")
-                    }
+                if r.ports != nil && proto != "tcp" && proto != "udp" {
+                    add("\(rk).ports", "\(path).ports", "ports are for tcp and udp rules")
                 }
                 if r.icmpType != nil || r.icmpCode != nil {
                     if proto != "icmp" { add(rk, "\(path).icmp_type", "icmp_type and icmp_code are for icmp rules") }
                     if r.icmpCode != nil && r.icmpType == nil { add(rk, "\(path).icmp_code", "icmp_code needs icmp_type") }
-                    for (k, v) in [("icmp_type", r.icmpType), ("icmp_code", r.icmpCode)] {
-                        if let v, !(0...255).contains(v) { add(rk, "\(path).\(k)", "must be between 0 and 255") }
-                    }
                 }
                 if r.remote != nil && r.remoteGroup != nil {
                     add(rk, path, "a rule has 'remote' (a CIDR) or 'remote_group', not both")
                 }
-                if let remote = r.remote, IPv4Prefix(remote) == nil {
-                    add(rk, "\(path).remote", "'\(remote)' is not an IPv4 prefix (a.b.c.d/len)")
-                }
                 if let rg = r.remoteGroup, !names.contains(rg) {
-                    add(rk, "\(path).remote_group", "unknown security group '\(rg)'")
-                }
-                if let a = r.action, a != "allow" && a != "deny" {
-                    add(rk, "\(path).action", "expected allow or deny, got '\(a)'")
-                }
-                if let p = r.priority, !(0...65535).contains(p) {
-                    add(rk, "\(path).priority", "must be between 0 and 65535")
+                    add("\(rk).remote_group", "\(path).remote_group", "unknown security group '\(rg)'")
                 }
             }
         }
@@ -541,9 +524,6 @@ extension Validator {
         if let o = overlay {
             if let ip = local, ip == 0 || ip >> 28 == 0xE || ip == 0xFFFF_FFFF {
                 add("overlay", "overlay.local_ip", "\(o.localIP) is not a unicast address")
-            }
-            if let d = o.device, d.utf8.count > 15 || d.contains("/") || d.contains(" ") || d.isEmpty {
-                add("overlay", "overlay.device", "'\(d)' is not a valid interface name (at most 15 characters, no '/' or spaces)")
             }
             if let i = c.ports.firstIndex(where: { $0.name == OverlaySpec.portName }) {
                 add("ports[\(i)]", "ports.\(OverlaySpec.portName)", "the name '\(OverlaySpec.portName)' belongs to the overlay's VXLAN port")

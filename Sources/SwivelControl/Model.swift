@@ -71,8 +71,11 @@ public struct OverlaySpec: Codable, Equatable, Sendable {
     /// The underlay interface: its MTU sets the inner MTU (MTU - 50), and the sockets are tied to it.
     public var device: String?
     public var udpPort: Int?
-    /// Flood-and-learn: remote MAC -> VTEP from decapsulated frames, frames taken from any VTEP (default true).
+    /// Learn remote MAC -> VTEP from decapsulated frames of the listed VTEPs (default true).
     public var learn: Bool?
+    /// Also take (and learn from) frames of VTEPs no network lists: open flood-and-learn (default false).
+    /// Underlay sources can be spoofed: the list stops misconfiguration and injection, not a spoofer.
+    public var learnFromAny: Bool?
     /// Outer IPv4 TTL (default 64) and don't-fragment bit (default true).
     public var ttl: Int?
     public var df: Bool?
@@ -82,7 +85,9 @@ public struct OverlaySpec: Codable, Equatable, Sendable {
         self.localIP = localIP; self.device = device; self.udpPort = udpPort; self.learn = learn; self.ttl = ttl; self.df = df
         self.owner = owner
     }
-    enum CodingKeys: String, CodingKey { case localIP = "local_ip", device, udpPort = "udp_port", learn, ttl, df, owner }
+    enum CodingKeys: String, CodingKey {
+        case localIP = "local_ip", device, udpPort = "udp_port", learn, learnFromAny = "learn_from_any", ttl, df, owner
+    }
     /// There is one overlay; as a model object it is called "overlay".
     public var name: String { "overlay" }
     /// Whether a change needs the VXLAN port's sockets opened again (the rest is a new snapshot).
@@ -309,8 +314,11 @@ public struct ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
     public var column: Int
     public var path: String
     public var reason: String
-    public init(file: String, line: Int = 0, column: Int = 0, path: String, reason: String) {
-        self.file = file; self.line = line; self.column = column; self.path = path; self.reason = reason
+    /// The top-level object the problem is in, by position ("ports[2]", "overlay"); nil for the document
+    /// as a whole. `--state-file-recover` sets such objects aside.
+    public var object: String?
+    public init(file: String, line: Int = 0, column: Int = 0, path: String, reason: String, object: String? = nil) {
+        self.file = file; self.line = line; self.column = column; self.path = path; self.reason = reason; self.object = object
     }
     public var description: String {
         line > 0 ? "\(file):\(line):\(column): \(path): \(reason)" : "\(file): \(path): \(reason)"

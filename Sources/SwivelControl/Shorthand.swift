@@ -103,7 +103,7 @@ public enum Shorthand {
         return spec
     }
 
-    /// `local_ip=IP[,device=DEV][,udp_port=N][,learn=true|false][,ttl=N][,df=true|false]`: this host as a VTEP.
+    /// `local_ip=IP[,device=DEV][,udp_port=N][,learn=true|false][,learn_from_any=true|false][,ttl=N][,df=true|false]`: this host as a VTEP.
     public static func overlay(_ text: String) throws(ConfigError) -> OverlaySpec {
         func bad(_ reason: String) -> ConfigError { ConfigError(file: "--overlay", path: text, reason: reason) }
         var spec = OverlaySpec(localIP: "", owner: "cli")
@@ -121,10 +121,14 @@ public enum Shorthand {
             case "ttl":
                 guard let v = Int(kv[1]), (1...255).contains(v) else { throw bad("ttl must be 1-255") }
                 spec.ttl = v
-            case "learn", "df":
+            case "learn", "df", "learn_from_any":
                 guard let v = Bool(kv[1]) else { throw bad("\(kv[0]) must be true or false") }
-                if kv[0] == "learn" { spec.learn = v } else { spec.df = v }
-            default: throw bad("unknown key '\(kv[0])' (expected local_ip, device, udp_port, learn, ttl or df)")
+                switch kv[0] {
+                case "learn": spec.learn = v
+                case "learn_from_any": spec.learnFromAny = v
+                default: spec.df = v
+                }
+            default: throw bad("unknown key '\(kv[0])' (expected local_ip, device, udp_port, learn, learn_from_any, ttl or df)")
             }
         }
         if spec.localIP.isEmpty { throw bad("local_ip= is required (this host's address on the underlay)") }

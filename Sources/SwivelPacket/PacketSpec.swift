@@ -17,6 +17,7 @@ public struct PacketSpec: Equatable, Sendable {
 
     public struct Invalid: Error, CustomStringConvertible, Sendable {
         public var description: String
+        public init(description: String) { self.description = description }
     }
 
     public init() {}
@@ -24,8 +25,9 @@ public struct PacketSpec: Equatable, Sendable {
     public static func parse(_ text: String) throws(Invalid) -> PacketSpec {
         var s = PacketSpec()
         for field in text.split(separator: ",").map({ String($0.filter { $0 != " " }) }) where !field.isEmpty {
-            let kv = field.split(separator: "=", maxSplits: 1).map(String.init)
+            let kv = field.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             let key = kv[0], value = kv.count == 2 ? kv[1] : nil
+            guard !key.isEmpty else { throw Invalid(description: "'\(field)' names no field (expected field=value)") }
             func need() throws(Invalid) -> String {
                 guard let value else { throw Invalid(description: "\(key) needs a value (\(key)=…)") }
                 return value

@@ -118,6 +118,9 @@ public struct ConnTable {
     @usableFromInline var sweepCursor = 0
     public var timeouts = ConnTimeouts()
     public var stats = Stats()
+    /// Entries per state, kept up to date on every change so that reading them (metrics, `conntrack stats`)
+    /// never walks the table on the datapath thread.
+    @usableFromInline let stateCounts: UnsafeMutablePointer<Int>
 
     public struct Stats: Sendable, Equatable {
         public var created: UInt64 = 0
@@ -143,9 +146,15 @@ public struct ConnTable {
         freeList = .allocate(capacity: capacity)
         for i in 0..<capacity { freeList[i] = Int32(capacity - 1 - i) }
         freeCount = capacity
+        stateCounts = .allocate(capacity: ConnState.allCases.count)
+        stateCounts.initialize(repeating: 0, count: ConnState.allCases.count)
+        stateCounts[Int(ConnState.free.rawValue)] = capacity
     }
 
-    public func deallocate() { index.deallocate(); free(entries); freeList.deallocate() }
+    public func deallocate() { index.deallocate(); free(entries); freeList.deallocate(); stateCounts.deallocate() }
+
+    /// How many entries are in `state` now.
+    public func count(in state: ConnState) -> Int { stateCounts[Int(state.rawValue)] }
 
     public var count: Int { capacity - freeCount }
 
@@ -175,6 +184,8 @@ public struct ConnTable {
         freeCount -= 1
         let e = Int(freeList[freeCount])
         var c = Connection(key: key)
+        stateCounts[Int(c.state.rawValue)] -= 1
+        stateCounts[Int(state.rawValue)] += 1
         c.created = now; c.lastSeen = now; c.state = state; c.origin = origin; c.rule = rule; c.generation = generation
         entries[e] = c
         _ = index.insert(key, UInt32(e) << 1)
@@ -191,6 +202,8 @@ public struct ConnTable {
         if let slot = index.find(key) { index.remove(at: slot) }
         if let slot = index.find(key.reversed) { index.remove(at: slot) }
         if entries[e].queued { dequeue(e) }
+        stateCounts[Int(entries[e].state.rawValue)] -= 1
+        stateCounts[Int(ConnState.free.rawValue)] += 1
         entries[e].state = .free
         freeList[freeCount] = Int32(e)
         freeCount += 1
@@ -201,6 +214,8 @@ public struct ConnTable {
     @inlinable @inline(__always)
     public mutating func setState(_ e: Int, _ s: ConnState) {
         let was = entries[e].state
+        stateCounts[Int(was.rawValue)] -= 1
+        stateCounts[Int(s.rawValue)] += 1
         entries[e].state = s
         if was.isEstablished != s.isEstablished {
             if s.isEstablished { if entries[e].queued { dequeue(e) } } else { enqueue(e) }
@@ -249,5 +264,19 @@ public struct ConnTable {
 
     public func forEach(_ body: (Connection) -> Void) {
         for e in 0..<capacity where entries[e].state != .free { body(entries[e]) }
+    }
+
+    /// Visits the entries in at most `slots` slots from `start` (bounded work per call, so a dump of a
+    /// large table never stalls the datapath); `body` gets the slot and the entry and returns false to
+    /// stop. Returns the slot to continue from, or nil once the end is reached. Entries never move between
+    /// slots, so a slot is a stable cursor: a dump sees each entry that lives throughout it exactly once.
+    public func forEach(from start: Int, slots: Int, _ body: (Int, Connection) -> Bool) -> Int? {
+        var e = max(0, start)
+        let end = min(capacity, e + slots)
+        while e < end {
+            if entries[e].state != .free && !body(e, entries[e]) { return e + 1 < capacity ? e + 1 : nil }
+            e += 1
+        }
+        return e < capacity ? e : nil
     }
 }

@@ -116,4 +116,17 @@ public struct OpenTable<Key: TableKey, Value> {
     public func forEach(_ body: (Key, Value) -> Void) {
         for i in 0...mask where used[i] { body(keys[i], values[i]) }
     }
+
+    /// Visits the entries in at most `slots` slots from `start` (bounded work per call); `body` returns
+    /// false to stop. Returns the slot to continue from, or nil at the end. A removal may shift an entry
+    /// back across the cursor, so a paged dump may miss or repeat an entry that changed meanwhile.
+    public func forEach(from start: Int, slots: Int, _ body: (Int, Key, Value) -> Bool) -> Int? {
+        var i = max(0, start)
+        let end = min(mask + 1, i + slots)
+        while i < end {
+            if used[i] && !body(i, keys[i], values[i]) { return i + 1 <= mask ? i + 1 : nil }
+            i += 1
+        }
+        return i <= mask ? i : nil
+    }
 }

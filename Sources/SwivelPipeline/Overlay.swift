@@ -10,9 +10,12 @@ public final class OverlayTable: Sendable {
     public let udpPort: UInt16
     public let ttl: UInt8
     public let dontFragment: Bool
-    /// Learn remote MAC -> VTEP from decapsulated frames and take frames from any VTEP (flood-and-learn).
-    /// Off: only the configured remote VTEPs of a network are heard, and remote MACs come from static entries.
+    /// Learn remote MAC -> VTEP from decapsulated frames. Off: remote MACs come from static entries.
     public let learn: Bool
+    /// Take frames from VTEPs the network does not list (open flood-and-learn). Off (the default): a
+    /// datagram from an unlisted VTEP is dropped as vxlan-unknown-vtep, so no underlay sender can inject
+    /// into a VNI it was not given.
+    public let acceptFromAny: Bool
     /// VNI of each network id (0: not on the overlay).
     public let vniOfNetwork: [UInt32]
     /// (VNI << 16 | network), sorted: the decap stage's binary search.
@@ -24,9 +27,9 @@ public final class OverlayTable: Sendable {
     public static let none = OverlayTable()
 
     public init(port: UInt16? = nil, localAddress: UInt32 = 0, udpPort: UInt16 = Vxlan.defaultPort, ttl: UInt8 = 64,
-                dontFragment: Bool = true, learn: Bool = true, networks: [UInt16: (vni: UInt32, remotes: [UInt32])] = [:]) {
+                dontFragment: Bool = true, learn: Bool = true, acceptFromAny: Bool = false, networks: [UInt16: (vni: UInt32, remotes: [UInt32])] = [:]) {
         self.port = port; self.localAddress = localAddress; self.udpPort = udpPort; self.ttl = ttl
-        self.dontFragment = dontFragment; self.learn = learn
+        self.dontFragment = dontFragment; self.learn = learn; self.acceptFromAny = acceptFromAny
         let count = (networks.keys.max().map { Int($0) + 1 }) ?? 0
         var vnis = [UInt32](repeating: 0, count: count)
         var lists = [[UInt32]](repeating: [], count: count)
@@ -43,7 +46,7 @@ public final class OverlayTable: Sendable {
     /// what was learned).
     public func hasSameContent(as other: OverlayTable) -> Bool {
         port == other.port && localAddress == other.localAddress && udpPort == other.udpPort && ttl == other.ttl
-            && dontFragment == other.dontFragment && learn == other.learn && byVNI == other.byVNI && remotes == other.remotes
+            && dontFragment == other.dontFragment && learn == other.learn && acceptFromAny == other.acceptFromAny && byVNI == other.byVNI && remotes == other.remotes
     }
 
     /// The networks the VXLAN port carries (its flood domains).

@@ -3,8 +3,8 @@ import SwivelPacket
 /// vxlan-decap: takes the VXLAN header off frames from the VXLAN port and puts each in the network of
 /// its VNI, remembering the VTEP it came from (the l2 stage learns the source MAC behind it).
 /// Decides: drop (vxlan-malformed: shorter than a VXLAN and an Ethernet header; vxlan-bad-flags: no I
-/// flag, or unknown flags; vxlan-unknown-vni; vxlan-unknown-vtep: learning off and the sender is not one
-/// of the network's remote VTEPs). Other frames pass untouched (one flag test each).
+/// flag, or unknown flags; vxlan-unknown-vni; vxlan-unknown-vtep: the sender is not one of
+/// the network's remote VTEPs, unless the overlay takes frames from any VTEP: `learn_from_any`). Other frames pass untouched (one flag test each).
 /// Runs after parse (which leaves encapsulated frames undecided) and parses the inner frame itself.
 /// Reads meta: flags, remote. Writes meta: network, ingressNetwork, dataOffset, length, flags, and what
 /// parse writes.
@@ -24,7 +24,7 @@ public enum VxlanDecapStage {
             case .success(let v):
                 vni = v
                 if let n = overlay.network(vni: v) {
-                    if overlay.learn || overlay.isConfigured(remote: m.pointee.remote, network: n) {
+                    if overlay.acceptFromAny || overlay.isConfigured(remote: m.pointee.remote, network: n) {
                         network = n
                     } else {
                         decisions[i] = .drop(.vxlanUnknownVTEP)

@@ -230,7 +230,8 @@ extension SwitchRuntime {
         }
         let table = OverlayTable(port: id, localAddress: IPv4Address.parse(o.localIP) ?? 0,
                                  udpPort: UInt16(o.udpPort ?? Int(Vxlan.defaultPort)), ttl: UInt8(o.ttl ?? 64),
-                                 dontFragment: o.df ?? true, learn: o.learn ?? true, networks: plan.overlayNetworks)
+                                 dontFragment: o.df ?? true, learn: o.learn ?? true,
+                                 acceptFromAny: o.learnFromAny ?? false, networks: plan.overlayNetworks)
         let membership = PortMembership(untagged: nil, overlay: table.networks)
         if let port = plan.openedOverlay {
             dp.add(port, membership: membership)
@@ -248,7 +249,7 @@ extension SwitchRuntime {
         let nets = t.networks.sorted().map { n in
             "\(names[n] ?? "#\(n)") vni \(t.vni(network: n)) -> [\(t.remotes(network: n).map(IPv4Address.format).joined(separator: ", "))]"
         }
-        return "learn \(t.learn), ttl \(t.ttl), df \(t.dontFragment); " + nets.joined(separator: "; ")
+        return "learn \(t.learn)\(t.acceptFromAny ? " from any VTEP" : ""), ttl \(t.ttl), df \(t.dontFragment); " + nets.joined(separator: "; ")
     }
 
     // MARK: the API's way in
@@ -258,7 +259,9 @@ extension SwitchRuntime {
     /// would). `source` names the input in error messages.
     public func commit(_ desired: NetworkConfig, dryRun: Bool = false, source: String = "api") async throws -> ApplyPlanDoc {
         let errors = Validator.validate(desired, file: source)
-        if !errors.isEmpty { throw RequestError("invalid-config", errors.map(\.description).joined(separator: "\n")) }
+        if !errors.isEmpty {
+            throw RequestError("invalid-config", errors.map(\.description).joined(separator: "\n"), errors: errors)
+        }
         for attempt in 0..<3 {
             let (current, free) = try await mailbox.perform { dp in
                 (dp.model, (0..<UInt16(dp.ports.count)).filter { dp.isFree(portID: $0) })

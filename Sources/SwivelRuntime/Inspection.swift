@@ -8,7 +8,11 @@ import SwivelPorts
 public struct RequestError: Error, CustomStringConvertible, Sendable {
     public var code: String
     public var description: String
-    public init(_ code: String, _ description: String) { self.code = code; self.description = description }
+    /// Each problem of a refused document, with its path.
+    public var errors: [ConfigError]
+    public init(_ code: String, _ description: String, errors: [ConfigError] = []) {
+        self.code = code; self.description = description; self.errors = errors
+    }
 
     /// Refused requests name a missing object (404) or an invalid one (400).
     public var isNotFound: Bool { code.hasPrefix("unknown") }
@@ -26,9 +30,12 @@ extension SwitchRuntime {
     public func trace(_ request: TraceRequest) async throws -> TraceDoc {
         let bytes: [UInt8]
         do {
-            if let hex = request.hex { bytes = try PacketSpec.parseHex(hex) }
+            if let hex = request.hex {
+                guard hex.utf8.count <= 3 * 65_535 else { throw PacketSpec.Invalid(description: "a traced frame is at most 65535 bytes") }
+                bytes = try PacketSpec.parseHex(hex)
+            }
             else { bytes = try PacketSpec.parse(request.packet ?? "").build() }
-        } catch { throw RequestError("invalid-packet", error.description) }
+        } catch { throw RequestError("invalid-packet", "\(error)") }
         let portName = request.port
         return try await mailbox.perform { dp in
             let port = try dp.requirePort(portName)

@@ -30,38 +30,60 @@ extension SwitchRuntime {
         }
     }
 
-    /// Tracked connections, optionally of one port and in one state; at most `limit`.
-    public func conntrack(port: String? = nil, state: String? = nil, limit: Int = 10_000) async throws -> [ConnectionDoc] {
+    /// Tracked connections, optionally of one port and in one state, after the slot `after` (-1: from the start), at most `limit`. The table is read
+    /// in slices of `SwitchRuntime.sliceSlots` slots, one mailbox request each, so the datapath forwards
+    /// between slices however large the table is; page on with `after` = the last entry's `id`.
+    public func conntrack(port: String? = nil, state: String? = nil, limit: Int = 10_000, after: Int = -1) async throws -> [ConnectionDoc] {
         if let state, !ConnState.allCases.contains(where: { $0.name == state && $0 != .free }) {
             throw RequestError("invalid-state", "unknown connection state '\(state)' (expected one of: \(ConnState.allCases.filter { $0 != .free }.map(\.name).joined(separator: ", ")))")
         }
-        return try await mailbox.perform { dp in
-            let zone = try port.map { try dp.requirePort($0).id }
-            let now = dp.clock.nowNanos
-            let ct = dp.pipeline.acl.conntrack
-            var out: [ConnectionDoc] = []
-            ct.forEach { c in
-                guard out.count < limit, zone == nil || c.key.zone == zone!, state == nil || c.state.name == state else { return }
-                let proto = c.key.proto
-                let name = proto == IPProtocol.tcp ? "tcp" : proto == IPProtocol.udp ? "udp" : proto == IPProtocol.icmp ? "icmp" : "\(proto)"
-                let timeout = Double(ct.timeouts.seconds(c.state))
-                let idle = Double(now &- c.lastSeen) / 1e9
-                out.append(ConnectionDoc(port: dp.ports[Int(c.key.zone)]?.name ?? "#\(c.key.zone)", protocol: name,
-                                         source: IPv4Address.format(c.key.source), destination: IPv4Address.format(c.key.destination),
-                                         sourcePort: Int(c.key.sourcePort), destinationPort: Int(c.key.destinationPort),
-                                         state: c.state.name, origin: c.origin == 0 ? "egress" : "ingress", rule: Int(c.rule),
-                                         packets: [c.packets.0, c.packets.1], bytes: [c.bytes.0, c.bytes.1],
-                                         age: Double(now &- c.created) / 1e9, idle: idle, expiresIn: max(0, timeout - idle)))
+        var out: [ConnectionDoc] = []
+        var cursor: Int? = after + 1
+        while let start = cursor, out.count < limit {
+            let wanted = limit - out.count
+            let (page, next): ([ConnectionDoc], Int?) = try await mailbox.perform { dp in
+                let zone = try port.map { try dp.requirePort($0).id }
+                var docs: [ConnectionDoc] = []
+                let next = dp.pipeline.acl.conntrack.forEach(from: start, slots: Self.sliceSlots) { slot, c in
+                    guard zone == nil || c.key.zone == zone!, state == nil || c.state.name == state else { return true }
+                    docs.append(Self.connectionDoc(c, slot: slot, dp: dp))
+                    return docs.count < wanted
+                }
+                return (docs, next)
             }
-            return out
+            out += page
+            cursor = next
         }
+        return out
+    }
+
+    /// Slots read per mailbox request when a table is dumped (a few hundred microseconds of datapath time).
+    public static let sliceSlots = 16_384
+    /// The most entries one page of a dump may ask for.
+    public static let pageLimit = 100_000
+
+    static func connectionDoc(_ c: Connection, slot: Int, dp: Datapath) -> ConnectionDoc {
+        let now = dp.clock.nowNanos
+        let ct = dp.pipeline.acl.conntrack
+        let proto = c.key.proto
+        let name = proto == IPProtocol.tcp ? "tcp" : proto == IPProtocol.udp ? "udp" : proto == IPProtocol.icmp ? "icmp" : "\(proto)"
+        let timeout = Double(ct.timeouts.seconds(c.state))
+        let idle = Double(now &- c.lastSeen) / 1e9
+        var doc = ConnectionDoc(port: dp.ports[Int(c.key.zone)]?.name ?? "#\(c.key.zone)", protocol: name,
+                                 source: IPv4Address.format(c.key.source), destination: IPv4Address.format(c.key.destination),
+                                 sourcePort: Int(c.key.sourcePort), destinationPort: Int(c.key.destinationPort),
+                                 state: c.state.name, origin: c.origin == 0 ? "egress" : "ingress", rule: Int(c.rule),
+                                 packets: [c.packets.0, c.packets.1], bytes: [c.bytes.0, c.bytes.1],
+                                 age: Double(now &- c.created) / 1e9, idle: idle, expiresIn: max(0, timeout - idle))
+        doc.id = slot
+        return doc
     }
 
     public func conntrackStats() async throws -> ConntrackStatsDoc {
         try await mailbox.perform { dp in
             let acl = dp.pipeline.acl
             var byState: [String: Int] = [:]
-            acl.conntrack.forEach { byState[$0.state.name, default: 0] += 1 }
+            for s in ConnState.allCases where s != .free { byState[s.name] = acl.conntrack.count(in: s) }
             let s = acl.conntrack.stats
             return ConntrackStatsDoc(entries: acl.conntrack.count, capacity: acl.conntrack.capacity, byState: byState,
                                      created: s.created, expired: s.expired, evicted: s.evicted, refused: s.refused,

@@ -214,12 +214,41 @@ public final class SwitchRuntime: Sendable {
         return ["removed": 1]
     }
 
-    public func flows() async throws -> FlowsDoc {
-        try await mailbox.perform { dp in
+    /// The flow table, at most `limit` flows after the slot `after`, read in bounded slices like
+    /// `conntrack` (sorted within the page; `next` continues).
+    public func flows(limit: Int = SwitchRuntime.pageLimit, after: Int = -1) async throws -> FlowsDoc {
+        var flows: [FlowDoc] = []
+        var cursor: Int? = after + 1
+        var stats: FlowStatsDoc?
+        while let start = cursor, flows.count < limit {
+            let wanted = limit - flows.count
+            let (page, next, s): ([FlowDoc], Int?, FlowStatsDoc) = try await mailbox.perform { dp in
+                var rows: [(FlowKey, FlowRecord)] = []
+                let next = dp.pipeline.flows.table.forEach(from: start, slots: Self.sliceSlots) { _, key, record in
+                    rows.append((key, record))
+                    return rows.count < wanted
+                }
+                return (Self.flowDocs(rows, dp: dp), next, Self.flowStats(dp))
+            }
+            flows += page
+            cursor = next
+            stats = s
+        }
+        if stats == nil { stats = try await mailbox.perform { dp in Self.flowStats(dp) } }
+        return FlowsDoc(flows: flows.sorted { ($0.inPort, $0.ethSrc, $0.ethDst) < ($1.inPort, $1.ethSrc, $1.ethDst) },
+                        stats: stats!, next: cursor)
+    }
+
+    static func flowStats(_ dp: Datapath) -> FlowStatsDoc {
+        let table = dp.pipeline.flows, s = table.stats
+        return FlowStatsDoc(entries: table.table.count, limit: table.table.limit, created: s.created, hits: s.hits,
+                            expired: s.expired, notRecorded: s.notRecorded, invalidations: s.changed + s.flushed)
+    }
+
+    static func flowDocs(_ rows: [(FlowKey, FlowRecord)], dp: Datapath) -> [FlowDoc] {
             let now = dp.clock.nowNanos
-            let table = dp.pipeline.flows
             func portName(_ p: UInt16) -> String { dp.ports[Int(p)]?.name ?? "#\(p)" }
-            let flows = table.rows().map { key, r -> FlowDoc in
+            return rows.map { key, r -> FlowDoc in
                 let action: String
                 switch r.decision.action {
                 case .output: action = "output:\(portName(r.decision.port))" + (r.decision.remote == 0 ? "" : "->\(IPv4Address.format(r.decision.remote))")
@@ -233,12 +262,7 @@ public final class SwitchRuntime: Sendable {
                                packets: r.packets, bytes: r.bytes, ageSeconds: Double(now &- r.firstSeen) / 1e9,
                                idleSeconds: Double(now &- r.lastSeen) / 1e9, thread: 0,
                                remote: r.remote == 0 ? nil : IPv4Address.format(r.remote))
-            }.sorted { ($0.inPort, $0.ethSrc, $0.ethDst) < ($1.inPort, $1.ethSrc, $1.ethDst) }
-            let s = table.stats
-            return FlowsDoc(flows: flows, stats: FlowStatsDoc(entries: table.table.count, limit: table.table.limit,
-                                                              created: s.created, hits: s.hits, expired: s.expired,
-                                                              notRecorded: s.notRecorded, invalidations: s.changed + s.flushed))
-        }
+            }
     }
 
     /// Removes learned entries, all or only those of one network and/or one port.

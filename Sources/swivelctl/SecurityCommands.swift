@@ -43,9 +43,11 @@ struct ConntrackCommand: AsyncParsableCommand {
         @Option(help: "Only connections in this state (syn-sent, syn-received, established, fin-wait, time-wait, closed, new, replied).")
         var state: String?
         @Option(help: "At most this many.") var limit = 10_000
+        @Option(help: "Only connections after this id (the last id of the previous page, with --json).") var after: Int?
         func run() async throws {
             do {
                 var query = ["limit=\(limit)"]
+                if let after { query.append("after=\(after)") }
                 if let port { query.append("port=" + queryEscaped(port)) }
                 if let state { query.append("state=" + queryEscaped(state)) }
                 let (conns, _) = try await connection.get("/v1/state/conntrack?" + query.joined(separator: "&"), as: [ConnectionDoc].self)

@@ -356,7 +356,14 @@ struct FlowsCommand: AsyncParsableCommand {
 
         func run() async throws {
             do {
+                // The server pages large tables; follow `next` until the end (or the limit).
                 var (doc, _) = try await connection.get("/v1/state/flows", as: FlowsDoc.self)
+                while let next = doc.next, limit.map({ doc.flows.count < $0 }) ?? true {
+                    let (more, _) = try await connection.get("/v1/state/flows?after=\(next)", as: FlowsDoc.self)
+                    doc.flows += more.flows
+                    doc.next = more.next
+                    doc.stats = more.stats
+                }
                 doc.flows = doc.flows.filter { (port == nil || $0.inPort == port) && (network == nil || $0.network == network) }
                 if let limit { doc.flows = Array(doc.flows.prefix(limit)) }
                 if connection.json { try connection.printEncoded(doc); return }
@@ -372,7 +379,7 @@ struct FlowsCommand: AsyncParsableCommand {
         @OptionGroup var connection: Connection
         func run() async throws {
             do {
-                let (doc, _) = try await connection.get("/v1/state/flows", as: FlowsDoc.self)
+                let (doc, _) = try await connection.get("/v1/state/flows?limit=1", as: FlowsDoc.self)
                 if connection.json { try connection.printEncoded(doc.stats); return }
                 let s = doc.stats
                 print("entries: \(s.entries) (limit \(s.limit))\nhits: \(s.hits)\nmisses: \(s.misses) (new flows \(s.created), not recorded because the table was full \(s.notRecorded))\n"
