@@ -326,17 +326,27 @@ public enum StateFile {
         }
     }
 
-    /// Reads the state file. A file that does not parse is moved aside (`PATH.corrupt-TIMESTAMP`) and
-    /// reported in the second value; a missing file is an empty state.
-    public static func read(_ path: String) -> (NetworkConfig, problem: String?) {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return (NetworkConfig(), nil) }
+    /// Reads the state file through the same reader and validator as a config file; a missing file is an
+    /// empty state. A file this version refuses (one an older version wrote with values it now refuses, or a
+    /// damaged one) is an error: swiveld will not start on half of it unless told to (`recover`).
+    public static func read(_ path: String) -> Result<NetworkConfig, ConfigErrors> {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return .success(NetworkConfig()) }
         do {
-            return (try ConfigLoader.parse(text, file: path), nil)
+            return .success(try ConfigLoader.parse(text, file: path))
         } catch {
-            let aside = "\(path).corrupt-\(Int(Date().timeIntervalSince1970))"
-            _ = rename(path, aside)
-            return (NetworkConfig(), "state file \(path) is unreadable, moved to \(aside): \(error)")
+            return .failure(error)
         }
+    }
+
+    /// Loads every object of the state file that validates and writes the refused ones, with their
+    /// reasons, to `PATH.rejected-TIMESTAMP`. Returns the state and that file's path (nil: nothing refused).
+    public static func recover(_ path: String) throws -> (NetworkConfig, rejectedFile: String?, rejected: Int) {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return (NetworkConfig(), nil, 0) }
+        let (config, rejected) = StateRecovery.recover(text, file: path)
+        guard !rejected.isEmpty else { return (config, nil, 0) }
+        let aside = "\(path).rejected-\(Int(Date().timeIntervalSince1970))"
+        try write(StateRecovery.report(rejected, source: path), to: aside)
+        return (config, aside, rejected.count)
     }
 }
 

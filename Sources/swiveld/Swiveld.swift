@@ -59,6 +59,9 @@ struct Swiveld: AsyncParsableCommand {
     @Option(name: .customLong("state-file"), help: "Where the applied state is kept across restarts ('none': not kept).")
     var stateFile: String = "/var/lib/swivel/state.yaml"
 
+    @Flag(name: .customLong("state-file-recover"), help: "When the state file holds objects this version refuses: load the others, write the refused ones with their reasons to STATE.rejected-TIMESTAMP, and start (without it, swiveld exits 78).")
+    var stateFileRecover = false
+
     @Option(name: .customLong("metrics-listen"), help: "Serve Prometheus metrics on HOST:PORT (e.g. 127.0.0.1:9464).")
     var metricsListen: String?
 
@@ -73,6 +76,9 @@ struct Swiveld: AsyncParsableCommand {
         do {
             model = try buildModel()
             options = try buildOptions()
+        } catch let e as StateFileRefused {
+            FileHandle.standardError.write(Data("swiveld: \(e)\n".utf8))
+            throw ExitCode(78)   // EX_CONFIG
         } catch {
             FileHandle.standardError.write(Data("swiveld: \(error)\n".utf8))
             throw ExitCode(2)
@@ -130,8 +136,17 @@ struct Swiveld: AsyncParsableCommand {
     func buildModel() throws -> NetworkConfig {
         var model = NetworkConfig()
         if let statePath {
-            let (restored, problem) = StateFile.read(statePath)
-            if let problem { FileHandle.standardError.write(Data("swiveld: warning: \(problem)\n".utf8)) }
+            var restored: NetworkConfig
+            switch StateFile.read(statePath) {
+            case .success(let state): restored = state
+            case .failure(let errors):
+                guard stateFileRecover else { throw StateFileRefused(path: statePath, errors: errors.errors) }
+                let (state, aside, count) = try StateFile.recover(statePath)
+                restored = state
+                if let aside {
+                    FileHandle.standardError.write(Data("swiveld: warning: \(count) object(s) of \(statePath) refused and set aside in \(aside); the rest is loaded\n".utf8))
+                }
+            }
             model = config == nil ? restored : restored.without(owner: NetworkConfig.defaultOwner)
         }
         if let config {
@@ -189,5 +204,17 @@ struct Swiveld: AsyncParsableCommand {
         o.connections = conntrackMax
         o.looseConntrack = conntrackLoose
         return o
+    }
+}
+
+/// The state file holds what this version refuses: swiveld does not start on part of it unless told to.
+struct StateFileRefused: Error, CustomStringConvertible {
+    var path: String
+    var errors: [ConfigError]
+    var description: String {
+        let shown = errors.prefix(20).map { "  \($0)" }.joined(separator: "\n")
+        let more = errors.count > 20 ? "\n  … and \(errors.count - 20) more" : ""
+        return "the state file \(path) has \(errors.count) problem(s) this version refuses:\n\(shown)\(more)\n"
+            + "Start with --state-file-recover to load every valid object and set the others aside (with their reasons) in \(path).rejected-TIMESTAMP."
     }
 }
