@@ -87,4 +87,8 @@ public struct FrameMeta: Sendable {
     public static let encapsulated: UInt16 = 16
     /// The frame came through the overlay (decapsulated; `remote` is its VTEP): its network is its VNI's.
     public static let fromOverlay: UInt16 = 32
+    /// More than one tag in the frame: after its outer tag is popped, another remains (a priority tag
+    /// hiding a VLAN tag, double or deeper stacks). Inside the switch a frame is untagged, so the vlan
+    /// stage drops these.
+    public static let stackedTags: UInt16 = 64
 }

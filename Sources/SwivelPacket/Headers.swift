@@ -3,6 +3,7 @@ public enum EtherType {
     public static let arp: UInt16 = 0x0806
     public static let vlan: UInt16 = 0x8100      // 802.1Q
     public static let qinq: UInt16 = 0x88A8      // 802.1ad
+    public static let legacyQinQ: UInt16 = 0x9100 // pre-802.1ad service tags, still sent by some gear
     public static let ipv6: UInt16 = 0x86DD
 }
 
@@ -41,7 +42,9 @@ public enum Ethernet {
     public static let headerLength = 14
     public static let minimumFrame = 14
 
-    /// Parses the Ethernet header and skips up to two VLAN tags. Never reads past `length`.
+    /// Parses the Ethernet header and every VLAN tag (802.1Q, 802.1ad, 0x9100), however many the frame
+    /// carries: the EtherType after them is the real one, so no stage mistakes a tagged payload for
+    /// something else. Never reads past `length`; `tagCount` saturates at 255.
     @inlinable @inline(__always)
     public static func parse(_ p: UnsafeRawPointer, length: Int) -> Result<EthernetInfo, ParseError> {
         guard length >= headerLength else { return .failure(.runt) }
@@ -49,11 +52,11 @@ public enum Ethernet {
                                 vlan: 0, tagCount: 0, etherType: 0, l3Offset: 14)
         var offset = 12
         var type = UInt16(bigEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
-        while (type == EtherType.vlan || type == EtherType.qinq) && info.tagCount < 2 {
+        while type == EtherType.vlan || type == EtherType.qinq || type == EtherType.legacyQinQ {
             guard length >= offset + 6 else { return .failure(.truncatedTag) }
             let tci = UInt16(bigEndian: p.loadUnaligned(fromByteOffset: offset + 2, as: UInt16.self))
             if info.tagCount == 0 { info.vlan = tci & 0x0FFF; info.outerTagType = type }
-            info.tagCount += 1
+            if info.tagCount < 255 { info.tagCount += 1 }
             offset += 4
             type = UInt16(bigEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
         }

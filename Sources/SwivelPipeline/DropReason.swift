@@ -46,9 +46,13 @@ public enum DropReason: UInt8, CaseIterable, Sendable {
     case vxlanMalformed     // a VXLAN datagram shorter than its header and an Ethernet header
     case vxlanBadFlags      // a VXLAN header without the I flag, or with flags this switch does not know
     case vxlanUnknownVNI    // a VNI no network here carries
-    case vxlanUnknownVTEP   // from a VTEP not in the network's remote_vteps while learning is off
+    case vxlanUnknownVTEP   // from a VTEP not in the network's remote_vteps (and the overlay does not learn_from_any)
     case overlayMTUExceeded // switched into the overlay and longer than the underlay MTU allows (MTU - 50)
     case overlayNoHeadroom  // no room in front of the frame for the outer headers (only a frame built without headroom)
+    case vlanStackedTags    // a second tag behind the outer one (a priority tag hiding a VLAN tag, or a deeper stack)
+    case ipv6BadHeaderChain // IPv6 from a secured port whose extension headers run past the frame, or whose first
+                            // fragment does not hold the upper-layer header (RFC 7112)
+    case neighborForeign    // ARP for a router from a sender outside the interface's subnets: no entry is made
 
     public var name: String {
         switch self {
@@ -101,6 +105,9 @@ public enum DropReason: UInt8, CaseIterable, Sendable {
         case .vxlanUnknownVTEP: "vxlan-unknown-vtep"
         case .overlayMTUExceeded: "overlay-mtu-exceeded"
         case .overlayNoHeadroom: "overlay-no-headroom"
+        case .vlanStackedTags: "vlan-stacked-tags"
+        case .ipv6BadHeaderChain: "ipv6-bad-header-chain"
+        case .neighborForeign: "neighbor-foreign-sender"
         }
     }
 }

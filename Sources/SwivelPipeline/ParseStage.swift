@@ -31,9 +31,10 @@ public enum ParseStage {
                 m.pointee.vlan = eth.vlan
                 m.pointee.etherType = eth.etherType
                 m.pointee.l3Offset = eth.l3Offset
-                let tagFlags: UInt16 = eth.tagCount == 0 ? 0
-                    : eth.outerTagType == EtherType.qinq ? FrameMeta.tagged | FrameMeta.serviceTagged : FrameMeta.tagged
-                m.pointee.flags = (m.pointee.flags & ~(FrameMeta.tagged | FrameMeta.serviceTagged)) | tagFlags
+                var tagFlags: UInt16 = eth.tagCount == 0 ? 0
+                    : eth.outerTagType == EtherType.vlan ? FrameMeta.tagged : FrameMeta.tagged | FrameMeta.serviceTagged
+                if eth.tagCount > 1 { tagFlags |= FrameMeta.stackedTags }
+                m.pointee.flags = (m.pointee.flags & ~(FrameMeta.tagged | FrameMeta.serviceTagged | FrameMeta.stackedTags)) | tagFlags
                 // A group or all-zero source can never be a destination: learning it would poison the FDB.
                 if eth.source.isMulticast || eth.source == .zero {
                     decisions[i] = .drop(.invalidSource)

@@ -58,41 +58,74 @@ public enum PortSecurityStage {
         case EtherType.ipv6:
             guard available >= 40 else { return .portSecurityIP }
             let source = IPv6Address(loadingFrom: p + l3 + 8)
-            // Find the upper-layer header behind hop-by-hop, routing, destination-options and fragment headers.
+            // The packet ends where its payload length says (bytes after it are padding, not options).
+            let end = min(l3 + available, l3 + 40 + Int(UInt16(bigEndian: p.loadUnaligned(fromByteOffset: l3 + 4, as: UInt16.self))))
+            // Find the upper-layer header behind every extension header, however many (each is at least 8
+            // bytes, so the walk ends within the frame). A guard that gave up early would pass what it
+            // cannot see: a chain that runs past the frame is dropped, and so is a first fragment that does
+            // not carry the upper-layer header (RFC 7112), since an RA could hide in the next fragment.
             var next = p.load(fromByteOffset: l3 + 6, as: UInt8.self)
             var offset = l3 + 40
-            var hops = 0
-            while hops < 8 {
-                hops += 1
-                if next == 0 || next == 43 || next == 60 {
-                    guard offset + 8 <= l3 + available else { return .portSecurityIP }
+            var laterFragment = false
+            walk: while true {
+                switch next {
+                case 0, 43, 60, 135, 139, 140, 253, 254:   // hop-by-hop, routing, destination options, mobility, HIP, shim6, experiments
+                    guard offset + 8 <= end else { return .ipv6BadHeaderChain }
                     next = p.load(fromByteOffset: offset, as: UInt8.self)
                     offset += (Int(p.load(fromByteOffset: offset + 1, as: UInt8.self)) + 1) * 8
-                } else if next == 44 {
-                    guard offset + 8 <= l3 + available else { return .portSecurityIP }
+                case 51:   // authentication header: length in 4-byte units
+                    guard offset + 8 <= end else { return .ipv6BadHeaderChain }
+                    next = p.load(fromByteOffset: offset, as: UInt8.self)
+                    offset += (Int(p.load(fromByteOffset: offset + 1, as: UInt8.self)) + 2) * 4
+                case 44:
+                    guard offset + 8 <= end else { return .ipv6BadHeaderChain }
                     let fragmentOffset = UInt16(bigEndian: p.loadUnaligned(fromByteOffset: offset + 2, as: UInt16.self)) >> 3
                     next = p.load(fromByteOffset: offset, as: UInt8.self)
                     offset += 8
-                    if fragmentOffset != 0 { next = 59 }   // a later fragment: no upper-layer header here
-                } else {
-                    break
+                    if fragmentOffset != 0 { laterFragment = true; break walk }   // no headers in a later fragment
+                default:
+                    break walk
                 }
             }
-            if next == IPProtocol.icmpv6 && offset + 4 <= l3 + available {
-                let type = p.load(fromByteOffset: offset, as: UInt8.self)
-                if type == 134 || type == 137 { return .raGuard }   // router advertisement, redirect
-                if type == 136 {
-                    guard offset + 24 <= l3 + available else { return .ndSpoof }
-                    if !table.owns(e, ipv6: IPv6Address(loadingFrom: p + offset + 8)) { return .ndSpoof }
+            if !laterFragment {
+                if next == IPProtocol.icmpv6 {
+                    guard offset + 4 <= end else { return .ipv6BadHeaderChain }
+                    let type = p.load(fromByteOffset: offset, as: UInt8.self)
+                    if type == 134 || type == 137 { return .raGuard }   // router advertisement, redirect
+                    if type == 135 || type == 136 {
+                        if let spoofed = checkND(type: type, p, at: offset, end: end, entry: e, table: table) { return spoofed }
+                    }
+                    // Duplicate address detection and MLD reports come from ::.
+                    if source == .unspecified { return nil }
+                } else if next == IPProtocol.udp {
+                    guard offset + 4 <= end else { return .ipv6BadHeaderChain }
+                    if UInt16(bigEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt16.self)) == 547 { return .dhcpServerGuard }
                 }
-                // Duplicate address detection and MLD reports come from ::.
-                if source == .unspecified { return nil }
-            } else if next == IPProtocol.udp && offset + 4 <= l3 + available {
-                if UInt16(bigEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt16.self)) == 547 { return .dhcpServerGuard }
             }
             return table.owns(e, ipv6: source) ? nil : .portSecurityIP
         default:
             return nil
         }
+    }
+
+    /// Neighbour solicitations and advertisements: an advertisement's target must be the port's, and the
+    /// link-layer address options (source in an NS, target in an NA) must be the port's MAC, or the
+    /// workload could point a neighbour's cache at somebody else.
+    @inlinable
+    static func checkND(type: UInt8, _ p: UnsafeRawPointer, at offset: Int, end: Int, entry e: Int,
+                        table: PortSecurityTable) -> DropReason? {
+        guard offset + 24 <= end else { return .ndSpoof }
+        if type == 136 && !table.owns(e, ipv6: IPv6Address(loadingFrom: p + offset + 8)) { return .ndSpoof }
+        let wanted: UInt8 = type == 135 ? 1 : 2   // source / target link-layer address option
+        let mac = table.entries[e].mac
+        var option = offset + 24
+        while option + 2 <= end {
+            let kind = p.load(fromByteOffset: option, as: UInt8.self)
+            let length = Int(p.load(fromByteOffset: option + 1, as: UInt8.self)) * 8
+            guard length > 0, option + length <= end else { return .ndSpoof }   // RFC 4861: length 0 is invalid
+            if kind == wanted && (length < 8 || MACAddress(loadingFrom: p + option + 2) != mac) { return .ndSpoof }
+            option += length
+        }
+        return nil
     }
 }

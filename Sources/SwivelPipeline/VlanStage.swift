@@ -4,7 +4,8 @@ import SwivelPacket
 /// is untagged and known by its network alone (tags are pushed again per egress port by the output stage).
 /// Decides: drop (vlan-tagged-on-access: a tagged frame on an access port, which would be VLAN hopping;
 /// vlan-not-allowed: a VLAN ID the trunk does not carry, or an untagged frame on a trunk without a native
-/// network; qinq-unsupported: an outer 802.1ad tag).
+/// network; qinq-unsupported: an outer 802.1ad tag; vlan-stacked-tags: a tag behind the outer one, e.g. a
+/// priority tag hiding a VLAN tag, which would reach another network or slip past port security).
 /// Frames from the overlay keep the network of their VNI.
 /// Reads meta: inPort, vlan, the tag flags. Writes meta: network; dataOffset, length, l3Offset and the
 /// offload offsets when a tag is popped.
@@ -19,7 +20,9 @@ public enum VlanStage {
             let vid = m.pointee.vlan
             var network = Topology.noNetwork
             var reason = DropReason.vlanNotAllowed
-            if flags & FrameMeta.fromOverlay != 0 {
+            if flags & FrameMeta.stackedTags != 0 && flags & FrameMeta.serviceTagged == 0 {
+                reason = .vlanStackedTags
+            } else if flags & FrameMeta.fromOverlay != 0 {
                 // The VNI chose the network; a tagged inner frame is treated as on an access port.
                 if flags & FrameMeta.tagged == 0 { network = m.pointee.network } else { reason = .vlanTaggedOnAccess }
             } else if flags & FrameMeta.tagged == 0 || (vid == 0 && flags & FrameMeta.serviceTagged == 0) {

@@ -73,6 +73,62 @@ import SwivelPacket
         #expect(h.allFramesFree)
     }
 
+    /// Extension-header chains of any length are walked to the end; what cannot be walked is dropped.
+    @Test func guardsSeeThroughAnyHeaderChainAndRefuseWhatTheyCannotParse() {
+        let h = harness()
+        let ll = IPv6Address.linkLocal(eui64: Hosts.a)
+        let ra: [UInt8] = [134, 0, 0, 0] + Array(repeating: 0, count: 12)
+        func hopByHop(_ next: UInt8) -> [UInt8] { [next, 0, 1, 4, 0, 0, 0, 0] }
+        // Nine hop-by-hop headers (the old walk gave up after eight) in front of an RA.
+        let chain = (0..<8).flatMap { _ in hopByHop(0) } + hopByHop(IPProtocol.icmpv6)
+        // A chain announcing a header longer than the packet.
+        let cut: [UInt8] = [IPProtocol.icmpv6, 200, 0, 0, 0, 0, 0, 0]
+        // A first fragment that holds only the fragment header: the RA would follow in the next fragment.
+        let tinyFirstFragment: [UInt8] = [0, 0, 0, 1, 0, 0, 0, 7] + hopByHop(IPProtocol.icmpv6)
+        // A later fragment carries no headers to judge: it passes on the source check (the first was dropped).
+        let laterFragment: [UInt8] = [IPProtocol.icmpv6, 0, 0, 0x11, 0, 0, 0, 7] + ra
+        let cases: [(frame: [UInt8], reason: DropReason?)] = [
+            (ipv6(from: Hosts.a, source: ll, 0, chain + ra), .raGuard),
+            (ipv6(from: Hosts.a, source: ll, 0, cut), .ipv6BadHeaderChain),
+            (ipv6(from: Hosts.a, source: ll, 44, tinyFirstFragment), .ipv6BadHeaderChain),
+            (ipv6(from: Hosts.a, source: ll, IPProtocol.icmpv6, [134, 0]), .ipv6BadHeaderChain),
+            (ipv6(from: Hosts.a, source: ll, 44, laterFragment), nil),
+        ]
+        var expected: [DropReason: UInt64] = [:]
+        for (i, c) in cases.enumerated() {
+            let out = h.send(port: 0, c.frame)
+            if let reason = c.reason {
+                #expect(out.isEmpty, "case \(i) should be dropped")
+                expected[reason, default: 0] += 1
+            } else {
+                #expect(out[2]?.count == 1, "case \(i) should pass")
+            }
+        }
+        #expect(h.drops(0) == expected)
+        #expect(h.allFramesFree)
+    }
+
+    /// Link-layer address options point neighbours' caches at a MAC: only the port's own may be named.
+    @Test func neighbourDiscoveryLinkLayerOptionsMustBeThePortsMAC() {
+        let h = harness()
+        let target = Self.ip6A
+        func option(_ kind: UInt8, _ mac: MACAddress) -> [UInt8] { [kind, 1] + mac.bytes }
+        let solicitation = [135, 0, 0, 0, 0, 0, 0, 0] + PacketBuilder.be64(target.high) + PacketBuilder.be64(target.low)
+        let advertisement = neighbourAdvertisement(target: target)
+        let cases: [(payload: [UInt8], dropped: Bool)] = [
+            (solicitation + option(1, Hosts.a), false),
+            (solicitation + option(1, Hosts.c), true),          // source link-layer address of another host
+            (advertisement + option(2, Hosts.a), false),
+            (advertisement + option(2, Hosts.c), true),         // target link-layer address of another host
+            (advertisement + [2, 0, 0, 0, 0, 0, 0, 0], true),   // an option of length 0 (RFC 4861: invalid)
+        ]
+        for (i, c) in cases.enumerated() {
+            let out = h.send(port: 0, ipv6(from: Hosts.a, source: Self.ip6A, IPProtocol.icmpv6, c.payload))
+            #expect(out.isEmpty == c.dropped, "case \(i)")
+        }
+        #expect(h.drops(0) == [.ndSpoof: 3])
+    }
+
     @Test func portsWithoutPortSecurityAreUntouched() {
         let h = harness()
         let forged = PacketBuilder.arpRequest(source: Hosts.c, senderIP: Self.ipA, targetIP: Self.ipB)

@@ -79,13 +79,19 @@ import SwivelPacket
         #expect(h.drops(0).isEmpty)
     }
 
-    @Test func innerTagsOnATrunkTravelAsPayload() {
+    @Test func stackedTagsAreDroppedWhereverTheyArrive() {
         let h = harness()
-        // 802.1Q in 802.1Q: the outer tag picks the network, the inner one is the customer's.
-        let inner = tagged(Hosts.frame(from: Hosts.a, to: .broadcast), 77)
-        let out = h.send(port: 3, tagged(inner, 10))
-        #expect(out[0] == [inner])
-        #expect(out[1] == [inner])
+        let arp = PacketBuilder.arpRequest(source: Hosts.a, senderIP: 0x0A00_0001, targetIP: 0x0A00_0002)
+        // 802.1Q in 802.1Q on a trunk: inside the switch frames are untagged, and Swivel does not do QinQ.
+        #expect(h.send(port: 3, tagged(tagged(arp, 77), 10)).isEmpty)
+        // A priority tag hiding a real tag on an access port would hop into VLAN 20.
+        #expect(h.send(port: 0, tagged(tagged(arp, 20), 0)).isEmpty)
+        // Three priority tags: the parser reads them all, so the ARP behind them is not mistaken for
+        // another EtherType (which port security would let through).
+        #expect(h.send(port: 0, tagged(tagged(tagged(arp, 0), 0), 0)).isEmpty)
+        #expect(h.drops(3) == [.vlanStackedTags: 1])
+        #expect(h.drops(0) == [.vlanStackedTags: 2])
+        #expect(h.allFramesFree)
     }
 
     @Test func offloadOffsetsFollowTheTag() {
