@@ -52,7 +52,6 @@ public enum DropReason: UInt8, CaseIterable, Sendable {
     case vlanStackedTags    // a second tag behind the outer one (a priority tag hiding a VLAN tag, or a deeper stack)
     case ipv6BadHeaderChain // IPv6 from a secured port whose extension headers run past the frame, or whose first
                             // fragment does not hold the upper-layer header (RFC 7112)
-    case neighborForeign    // ARP for a router from a sender outside the interface's subnets: no entry is made
 
     public var name: String {
         switch self {
@@ -107,7 +106,6 @@ public enum DropReason: UInt8, CaseIterable, Sendable {
         case .overlayNoHeadroom: "overlay-no-headroom"
         case .vlanStackedTags: "vlan-stacked-tags"
         case .ipv6BadHeaderChain: "ipv6-bad-header-chain"
-        case .neighborForeign: "neighbor-foreign-sender"
         }
     }
 }

@@ -21,8 +21,11 @@ public struct L3Stage {
     /// the output stage sends them after the batch.
     public var generated: PacketBatch
     public let generatedDecisions: UnsafeMutablePointer<Decision>
-    @usableFromInline var icmpTokens: UInt64 = L3Stage.icmpBurst
-    @usableFromInline var icmpRefilledAt: UInt64 = 0
+    /// ICMP error budgets, one token bucket per router (by router id), so that one tenant's router
+    /// provoked into sending errors does not silence everybody else's.
+    @usableFromInline let icmpTokens: UnsafeMutablePointer<UInt64>
+    @usableFromInline let icmpRefilledAt: UnsafeMutablePointer<UInt64>
+    @usableFromInline static let icmpBuckets = 4096
     /// Keys of neighbour entries to remove, gathered by the once-a-second sweep (no allocation).
     @usableFromInline let expired: UnsafeMutablePointer<NeighborKey>
     @usableFromInline static let expiredCapacity = 256
@@ -35,7 +38,7 @@ public struct L3Stage {
         public var generatedDropped: UInt64 = 0
     }
 
-    /// ICMP errors: at most this many per second from all routers, in bursts of up to `icmpBurst`.
+    /// ICMP errors: at most this many per second from each router, in bursts of up to `icmpBurst`.
     public static let icmpPerSecond: UInt64 = 100
     public static let icmpBurst: UInt64 = 100
 
@@ -43,6 +46,10 @@ public struct L3Stage {
         generated = PacketBatch(capacity: generatedCapacity)
         generatedDecisions = .allocate(capacity: generatedCapacity)
         expired = .allocate(capacity: Self.expiredCapacity)
+        icmpTokens = .allocate(capacity: Self.icmpBuckets)
+        icmpTokens.initialize(repeating: Self.icmpBurst, count: Self.icmpBuckets)
+        icmpRefilledAt = .allocate(capacity: Self.icmpBuckets)
+        icmpRefilledAt.initialize(repeating: 0, count: Self.icmpBuckets)
     }
 
     @inlinable
@@ -202,6 +209,9 @@ public struct L3Stage {
         return .output(m.pointee.inPort, remote: m.pointee.remote)
     }
 
+    @inlinable @inline(__always)
+    static func mask(_ length: Int) -> UInt32 { length == 0 ? 0 : ~UInt32(0) << (32 - length) }
+
     // MARK: ARP
 
     /// Handles an ARP packet seen on a network with router interfaces. `interface`: the router interface
@@ -227,8 +237,11 @@ public struct L3Stage {
                 let itf = UInt16(routing.interfaceOrder[k])
                 if let n = neighbors.find(interface: itf, address: senderIP) {
                     learn(n, mac: senderMAC, confirmed: op == 2, interface: routing.interfaces[Int(itf)], fdb: &fdb, now: now, pool: pool)
-                } else if let t = targetsUs, t == Int(itf), op == 1 {
+                } else if let t = targetsUs, t == Int(itf), op == 1,
+                          senderIP & Self.mask(routing.interfaces[t].prefixLength) == routing.interfaces[t].prefix {
                     // A request to us: the asker will talk to us, so keep its address (as Linux does, stale).
+                    // Only for senders on the interface's subnet: anyone else could fill the table with
+                    // addresses the router would never route to.
                     var entry = NeighborEntry(mac: senderMAC, state: .stale, confirmedAt: now)
                     entry.probedAt = now
                     if neighbors.table.insert(NeighborKey(interface: itf, address: senderIP), entry) == nil {
@@ -239,7 +252,7 @@ public struct L3Stage {
         }
         guard op == 1, let t = targetsUs else { return }
         let itf = routing.interfaces[t]
-        guard let (r, q) = newFrame(length: 42, pool: pool) else { return }
+        guard let (r, q) = newFrame(length: 42, etherType: EtherType.arp, pool: pool) else { return }
         writeEthernet(q, destination: m.pointee.source, source: itf.mac, type: EtherType.arp)
         writeARP(q + 14, op: 2, senderMAC: itf.mac, senderIP: targetIP, targetMAC: senderMAC, targetIP: senderIP)
         let rm = pool.meta + Int(r)
@@ -272,7 +285,7 @@ public struct L3Stage {
 
     @inlinable
     mutating func arpRequest(interface itf: RouterInterface, target: UInt32, inPort: UInt16, pool: FramePool) {
-        guard let (f, q) = newFrame(length: 42, pool: pool) else { return }
+        guard let (f, q) = newFrame(length: 42, etherType: EtherType.arp, pool: pool) else { return }
         writeEthernet(q, destination: .broadcast, source: itf.mac, type: EtherType.arp)
         writeARP(q + 14, op: 1, senderMAC: itf.mac, senderIP: itf.address, targetMAC: .zero, targetIP: target)
         let m = pool.meta + Int(f)
@@ -300,17 +313,19 @@ public struct L3Stage {
             let t = ip.load(fromByteOffset: ihl, as: UInt8.self)
             if t == 3 || t == 4 || t == 5 || t == 11 || t == 12 { return }
         }
-        // Rate limit: a token bucket refilled by elapsed time.
-        let elapsed = now &- icmpRefilledAt
+        // Rate limit: the router's token bucket, refilled by elapsed time. Router ids past the last bucket
+        // share it (thousands of routers on one host).
+        let b = min(Int(itf.router), Self.icmpBuckets - 1)
+        let elapsed = now &- icmpRefilledAt[b]
         if elapsed >= 10_000_000 {
-            icmpTokens = min(Self.icmpBurst, icmpTokens + elapsed * Self.icmpPerSecond / 1_000_000_000)
-            icmpRefilledAt = now
+            icmpTokens[b] = min(Self.icmpBurst, icmpTokens[b] &+ min(elapsed / 1_000_000, Self.icmpBurst * 1000) * Self.icmpPerSecond / 1000)
+            icmpRefilledAt[b] = now
         }
-        guard icmpTokens > 0 else { stats.icmpRateLimited &+= 1; return }
-        icmpTokens -= 1
+        guard icmpTokens[b] > 0 else { stats.icmpRateLimited &+= 1; return }
+        icmpTokens[b] -= 1
         // RFC 1812 4.3.2.3: quote as much of the original as fits in 576 bytes.
         let quote = min(total, 576 - 28)
-        guard let (f, q) = newFrame(length: 14 + 28 + quote, pool: pool) else { return }
+        guard let (f, q) = newFrame(length: 14 + 28 + quote, etherType: EtherType.ipv4, pool: pool) else { return }
         writeEthernet(q, destination: m.pointee.source, source: itf.mac, type: EtherType.ipv4)
         let out = q + 14
         out.storeBytes(of: 0x45, as: UInt8.self)
@@ -340,9 +355,14 @@ public struct L3Stage {
     // MARK: frames made here
 
     @inlinable @inline(__always)
-    func newFrame(length: Int, pool: FramePool) -> (FrameIndex, UnsafeMutableRawPointer)? {
+    /// A frame the router makes, with the metadata parse would have given it: later checks (the ingress
+    /// rules of a guarded port) read the EtherType and the L3 offset, and a made frame must not look like
+    /// an unknown protocol to them.
+    func newFrame(length: Int, etherType: UInt16, pool: FramePool) -> (FrameIndex, UnsafeMutableRawPointer)? {
         guard let f = pool.allocate(bytes: length, forReceive: false) else { return nil }
         pool.meta[Int(f)].length = UInt32(length)
+        pool.meta[Int(f)].etherType = etherType
+        pool.meta[Int(f)].l3Offset = UInt16(Ethernet.headerLength)
         return (f, pool.data(f))
     }
 

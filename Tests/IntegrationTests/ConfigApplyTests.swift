@@ -145,12 +145,13 @@ struct ConfigApplyTests {
         #expect(try curl(lab, "DELETE", "/v1/ports/p3").status == 200)
         #expect(try ports(lab) == ["p1", "p2"])
 
-        // A corrupt state file is moved aside and reported; swiveld starts from the command line alone.
+        // A corrupt state file stops start-up (HostileInputTests); with --state-file-recover it is set aside
+        // and reported, and swiveld starts from the command line alone.
         #expect(lab.stopSwitch() == 0)
         try "ports: [ {name: x".write(toFile: lab.stateFile, atomically: true, encoding: .utf8)
-        try lab.startSwitch(["--port", "afpacket:\(lab.vethPort(1))"])
-        #expect(lab.log().contains("is unreadable, moved to"))
-        let aside = try FileManager.default.contentsOfDirectory(atPath: "/tmp").filter { $0.hasPrefix("\(lab.tag)-state.yaml.corrupt-") }
+        try lab.startSwitch(["--port", "afpacket:\(lab.vethPort(1))", "--state-file-recover"])
+        #expect(lab.log().contains("refused and set aside in"))
+        let aside = try FileManager.default.contentsOfDirectory(atPath: "/tmp").filter { $0.hasPrefix("\(lab.tag)-state.yaml.rejected-") }
         #expect(aside.count == 1)
         for f in aside { try? FileManager.default.removeItem(atPath: "/tmp/\(f)") }
         #expect(try ports(lab) == [lab.vethPort(1)])
