@@ -54,6 +54,9 @@ public enum Offload {
         let mss = Int(m.offload.gsoSize)
         guard mss > 0 else { return .malformedGSO }
         let payload = length - headers
+        // Each segment's IP length must fit its 16-bit field: a header claiming a gso_size near 64 KiB
+        // over a 64 KiB payload would overflow it.
+        guard ipHeaderLength + tcpHeaderLength + min(mss, payload) <= 65_535 else { return .malformedGSO }
         let segments = max(1, (payload + mss - 1) / mss)
         guard output.remaining >= segments else { return .poolExhausted }
 

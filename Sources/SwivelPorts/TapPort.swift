@@ -66,6 +66,15 @@ public final class TapPort: Port {
         // Tell the kernel we take checksum and TSO offloads, so it hands us super-frames unsegmented.
         let offloads = UInt32(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6 | TUN_F_TSO_ECN)
         _ = ioctl(fd, UInt(VSW_TUNSETOFFLOAD), CInt(bitPattern: offloads))
+        // The header size belongs to the device, not the descriptor: a persistent TAP a VM used before may
+        // still say 12 (mergeable buffers). Frames are read with the 10-byte header; say so.
+        var headerSize = CInt(OffloadInfo.wireSize)
+        guard ioctl(fd, UInt(VSW_TUNSETVNETHDRSZ), &headerSize) == 0 else {
+            let reason = errnoText(errno)
+            Glibc.close(fd)
+            fd = -1
+            throw PortError(port: device, reason: "cannot set the TAP's virtio-net header size: \(reason)")
+        }
         // A TAP we created for a command-line port vanishes with its descriptor; a configured one persists.
         // An existing TAP someone else made keeps its own persistence unless we are told to keep it.
         if created || persistent { _ = ioctl(fd, UInt(VSW_TUNSETPERSIST), CInt(persistent ? 1 : 0)) }
@@ -143,8 +152,10 @@ public final class TapPort: Port {
             return
         }
         // Completion order is the frame order (the kernel may fill reads out of submission order).
+        // A TAP read cuts a frame longer than the buffer without saying so: a read that filled the whole
+        // buffer (longer than any header plus 64 KiB frame) is taken as cut and dropped as `truncated`.
         if let f = admitFrame(UnsafeRawPointer(slots + slot * Self.slotSize), count: Int(c.result), vnet: true,
-                              truncated: false, port: id, mtu: mtu, pool: pool, counters: counters) {
+                              truncated: Int(c.result) >= Self.slotSize, port: id, mtu: mtu, pool: pool, counters: counters) {
             let tail = (pendingHead + pendingCount) % pendingCapacity
             pending[tail] = f
             pendingCount += 1

@@ -69,6 +69,10 @@ struct Swiveld: AsyncParsableCommand {
     var logLevel: String = "info"
 
     func run() async throws {
+        // Everything swiveld creates is its own: the API socket is bound under this mask, so it is never
+        // open to others between bind() and the chmod that sets its final mode (0600, or 0660 with
+        // --socket-group); the state file is written 0600 anyway.
+        umask(0o077)
         var logger = Logger(label: "swiveld")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let model: NetworkConfig

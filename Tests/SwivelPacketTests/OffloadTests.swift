@@ -76,6 +76,24 @@ import Testing
         #expect(pool.freeSmall == 64 && pool.freeLarge == 4)
     }
 
+    /// A header claiming a segment size near 64 KiB over a super-frame of nearly 64 KiB: each segment's
+    /// IPv4 total length would overflow its 16 bits. Refused, not trapped on.
+    @Test func refusesSegmentsWhoseIPLengthWouldOverflow() throws {
+        let pool = FramePool(smallCount: 8, largeCount: 2, receiveReserve: 0)
+        // The frame runs on past what its IPv4 header says (a guest can write any bytes behind a header).
+        let superFrame = frame(PacketBuilder.tcp(source: src, destination: dst, sourcePort: 5000, destinationPort: 80,
+                                                 sequence: 1, payload: [1], partialChecksum: true))
+            + [UInt8](repeating: 0x5A, count: 65_700)
+        let info = OffloadInfo(flags: OffloadInfo.needsChecksum, gsoType: OffloadInfo.gsoTCPv4, headerLength: 54,
+                               gsoSize: 65_535, csumStart: 34, csumOffset: 16)
+        let f = try #require(superFrame.withUnsafeBytes { pool.make(bytes: $0, inPort: 0, offload: info) })
+        var out = PacketBatch(capacity: 8)
+        defer { out.deallocate() }
+        #expect(Offload.segmentTCP(f, pool: pool, into: &out) == .malformedGSO)
+        #expect(out.count == 0)
+        pool.free(f)
+    }
+
     @Test func refusesUDPFragmentationOffload() throws {
         let pool = FramePool(smallCount: 8, largeCount: 1, receiveReserve: 0)
         let f = try #require(frame(PacketBuilder.udp(source: src, destination: dst, sourcePort: 1, destinationPort: 2, payload: [1]))
