@@ -305,10 +305,14 @@ extension SwitchRuntime {
     }
 }
 
-/// The state file: YAML in the model's schema, written atomically.
+/// The state file: the model's schema in JSON (which is YAML, so the config reader reads it with file:line
+/// errors), written atomically. JSON rather than YAML's block style because it is written after every
+/// apply: 10 000 rules encode in a tenth of a second this way, against seconds with the YAML encoder.
 public enum StateFile {
     public static func encode(_ config: NetworkConfig) throws -> String {
-        try ConfigWriter.yaml(config)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(config), as: UTF8.self) + "\n"
     }
 
     public static func write(_ text: String, to path: String) throws {

@@ -12,6 +12,7 @@ struct NetConf {
     var network: String
     var socket: String
     var mtu: Int?
+    var maxMacs: Int?
     var securityGroups: [String]
     /// The `ipam` object as given, passed whole to a delegated IPAM plugin.
     var ipam: [String: Any]?
@@ -24,6 +25,7 @@ struct NetConf {
         return NetConf(cniVersion: raw["cniVersion"] as? String ?? "0.4.0", name: raw["name"] as? String ?? "",
                        network: raw["network"] as? String ?? NetworkConfig.defaultNetworkName,
                        socket: raw["socket"] as? String ?? "/run/swivel/swiveld.sock", mtu: raw["mtu"] as? Int,
+                       maxMacs: raw["max_macs"] as? Int,
                        securityGroups: raw["security_groups"] as? [String] ?? [],
                        ipam: raw["ipam"] as? [String: Any], raw: raw)
     }
@@ -63,21 +65,54 @@ struct Plugin {
     }
 
     /// The port's security groups: `SECURITY_GROUPS=a,b` in CNI_ARGS (this attachment's) when given,
-    /// otherwise the network configuration's `security_groups`.
+    /// otherwise the network configuration's `security_groups`. An empty `SECURITY_GROUPS=` is refused
+    /// (`validate`): a per-attachment argument may replace the groups, never strip them.
     var securityGroups: [String] {
         if let list = cniArgs["SECURITY_GROUPS"] { return list.split(separator: ",").map(String.init).filter { !$0.isEmpty } }
         return config.securityGroups
     }
 
-    /// The port's name in swiveld and its host-side veth: both derived from the attachment (container,
-    /// interface), so DEL and GC find them from the attachment alone.
+    /// Checks what comes from the runtime before any of it reaches a command line, a path or the API:
+    /// the interface name and container id (both end up in `ip` commands and the port's name), the IPAM
+    /// type (a file name in CNI_PATH), and the per-attachment arguments.
+    func validate() throws {
+        if let name = environment["CNI_IFNAME"], !TextFormat.interfaceName.accepts(name) {
+            throw CNIError(code: 4, msg: "CNI_IFNAME '\(name)' is not \(TextFormat.interfaceName.expectation)")
+        }
+        if let id = environment["CNI_CONTAINERID"], !id.isEmpty,
+           id.utf8.count > 256 || !id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "." || $0 == "-") }) {
+            throw CNIError(code: 4, msg: "CNI_CONTAINERID must be letters, digits, '_', '.' or '-' (at most 256)")
+        }
+        if let type = config.ipam?["type"] {
+            guard let name = type as? String, TextFormat.name.accepts(name) else {
+                throw CNIError(code: 7, msg: "ipam.type '\(type)' is not a plugin name (\(TextFormat.name.expectation))")
+            }
+        }
+        if let list = cniArgs["SECURITY_GROUPS"], securityGroups.isEmpty {
+            throw CNIError(code: 7, msg: "SECURITY_GROUPS='\(list)' names no group: a CNI argument may replace the port's security groups, not remove them")
+        }
+        for g in securityGroups where !TextFormat.name.accepts(g) {
+            throw CNIError(code: 7, msg: "security group '\(g)' is not \(TextFormat.name.expectation)")
+        }
+    }
+
+    /// The port's name in swiveld: derived from the attachment (container, interface), so DEL and GC find
+    /// it from the attachment alone. The hash of the whole attachment keeps two containers whose ids share
+    /// their first 12 characters apart.
     var portName: String { Self.portName(containerID: containerID, ifname: ifname) }
-    static func portName(containerID: String, ifname: String) -> String { "cni-\(containerID.prefix(12))-\(ifname)" }
-    var attachmentHash: UInt32 {
+    static func portName(containerID: String, ifname: String) -> String {
+        "cni-\(containerID.prefix(12))-\(String(format: "%08x", hash(containerID: containerID, ifname: ifname)))-\(ifname)"
+    }
+    static func hash(containerID: String, ifname: String) -> UInt32 {
         var h: UInt32 = 0x811C_9DC5
         for b in "\(containerID)/\(ifname)".utf8 { h = (h ^ UInt32(b)) &* 0x0100_0193 }
         return h
     }
+    /// MACs a CNI port may learn unless the network configuration says `max_macs` (port security pins
+    /// the container's own; a few more allow for a nested bridge without letting one container fill
+    /// the network's table).
+    static let defaultMaxMACs = 4
+    var attachmentHash: UInt32 { Self.hash(containerID: containerID, ifname: ifname) }
     var hostDevice: String { "swc" + String(format: "%08x", attachmentHash) }
     /// The container interface's MAC, chosen here (locally administered, from the attachment) so the
     /// plugin knows it without asking the kernel.
@@ -134,8 +169,11 @@ struct Plugin {
     /// Idempotent: succeeds when the port, the veth or the namespace is already gone.
     func del() async throws {
         try require(["CNI_CONTAINERID", "CNI_IFNAME"])
-        let (status, body) = try await call(.DELETE, "/v1/ports/\(portName)")
-        guard status == 200 || status == 404 else { throw CNIError(code: 11, msg: "swiveld refused to remove \(portName)", details: body) }
+        // By the attachment recorded in the labels: that also finds ports an older plugin named otherwise.
+        let name = (try? await desiredState())?.ports.first { isOurs($0) && $0.labels?["cni.dev/containerID"] == containerID
+            && $0.labels?["cni.dev/ifname"] == ifname }?.name ?? portName
+        let (status, body) = try await call(.DELETE, "/v1/ports/\(name)")
+        guard status == 200 || status == 404 else { throw CNIError(code: 11, msg: "swiveld refused to remove \(name)", details: body) }
         _ = try? run("ip", ["link", "del", hostDevice])   // gone already is fine
         try await releaseDelegated()
     }
@@ -170,7 +208,8 @@ struct Plugin {
             "\($0["containerID"] as? String ?? "")/\($0["ifname"] as? String ?? "")"
         })
         let desired = try await desiredState()
-        for port in desired.ports where port.owner == "cni" && port.network == config.network {
+        // Only this configuration's ports: another configuration on the same network has its own GC.
+        for port in desired.ports where isOurs(port) {
             let container = port.labels?["cni.dev/containerID"] ?? "", ifname = port.labels?["cni.dev/ifname"] ?? ""
             guard !valid.contains("\(container)/\(ifname)") else { continue }
             let (status, body) = try await call(.DELETE, "/v1/ports/\(port.name)")
@@ -183,6 +222,11 @@ struct Plugin {
         }
     }
 
+    /// A port this network configuration attached (owner `cni`, its network, its configuration's name).
+    func isOurs(_ port: PortSpec) -> Bool {
+        port.owner == "cni" && port.untaggedNetwork == config.network && port.labels?["cni.dev/network-name"] == config.name
+    }
+
     /// Allocates an address and attaches the host end as a port secured to the container's MAC and that
     /// address. With the built-in IPAM two attaches at once may pick the same address: swiveld refuses the
     /// second (an address belongs to one port), which then picks again.
@@ -193,7 +237,14 @@ struct Plugin {
             var port = PortSpec(name: portName, kind: .afpacket, device: hostDevice, network: config.network, owner: "cni")
             port.labels = ["cni.dev/containerID": containerID, "cni.dev/ifname": ifname, "cni.dev/network-name": config.name]
             port.addresses = [PortAddress(mac: mac, ips: [lease.address])]
+            port.maxMacs = config.maxMacs ?? Self.defaultMaxMACs
             if !securityGroups.isEmpty { port.securityGroups = securityGroups }
+            // The name is derived from the attachment; a port of that name for another attachment is a
+            // collision to refuse, never to overwrite.
+            if let existing = desired.ports.first(where: { $0.name == portName }),
+               existing.labels?["cni.dev/containerID"] != containerID || existing.labels?["cni.dev/ifname"] != ifname {
+                throw CNIError(code: 11, msg: "port \(portName) already belongs to another attachment")
+            }
             let (status, answer) = try await call(.PUT, "/v1/ports/\(portName)", body: try JSONEncoder().encode(port))
             if status == 200 { return lease }
             try await releaseDelegated()
@@ -221,6 +272,10 @@ struct Plugin {
         }
         var taken = Set(desired.ports.flatMap { $0.addresses ?? [] }.flatMap { $0.ips ?? [] }.compactMap(IPv4Address.parse))
         if let g = subnet.gateway.flatMap(IPv4Address.parse) { taken.insert(g) }
+        // Routers' addresses in this network (an attachment may name one other than the gateway).
+        for r in desired.routers {
+            for a in r.networks where a.network == config.network { if let ip = a.address.flatMap(IPv4Address.parse) { taken.insert(ip) } }
+        }
         let first = prefix.network + 1, last = prefix.network | ~prefix.mask - 1
         guard let free = (first...last).first(where: { !taken.contains($0) }) else {
             throw CNIError(code: 7, msg: "no free address in \(subnet.cidr)")

@@ -21,6 +21,7 @@ do {
         throw CNIError(code: 1, msg: "incompatible CNI version \(config.cniVersion)", details: "supported: \(supportedVersions.joined(separator: ", "))")
     }
     let plugin = Plugin(config: config, environment: environment)
+    if command != "VERSION" { try plugin.validate() }
     switch command {
     case "ADD": try await plugin.add()
     case "DEL": try await plugin.del()

@@ -8,10 +8,10 @@ struct CNITests {
     struct Call { var status: Int32; var json: [String: Any]; var raw: String }
 
     func cni(_ lab: Lab, _ command: String, container: String = "", netns: String = "", args: String = "",
-             conf: [String: Any]) throws -> Call {
+             ifname: String = "eth0", conf: [String: Any]) throws -> Call {
         let confFile = try lab.writeConfig(String(decoding: try JSONSerialization.data(withJSONObject: conf), as: UTF8.self),
                                            name: "cni-\(UInt32.random(in: 0...UInt32.max))")
-        let env = "CNI_COMMAND=\(command) CNI_CONTAINERID=\(container) CNI_NETNS=\(netns) CNI_IFNAME=eth0 CNI_PATH=/usr/lib/cni"
+        let env = "CNI_COMMAND=\(command) CNI_CONTAINERID=\(container) CNI_NETNS=\(netns) CNI_IFNAME='\(ifname)' CNI_PATH=/usr/lib/cni"
             + (args.isEmpty ? "" : " CNI_ARGS='\(args)'")
         let r = try Shell.run("env \(env) \(Binaries.cni) < \(confFile)", check: false)
         try? FileManager.default.removeItem(atPath: confFile)
@@ -204,7 +204,64 @@ struct CNITests {
         try waitFor("the container's veth to go with its namespace") { try hostVeths().isEmpty }
     }
 
-    enum Plugin { static func portName(containerID: String) -> String { "cni-\(containerID.prefix(12))-eth0" } }
+    enum Plugin {
+        /// The plugin's naming: the id's first 12 characters and a hash of the whole attachment.
+        static func portName(containerID: String, ifname: String = "eth0") -> String {
+            var h: UInt32 = 0x811C_9DC5
+            for b in "\(containerID)/\(ifname)".utf8 { h = (h ^ UInt32(b)) &* 0x0100_0193 }
+            return "cni-\(containerID.prefix(12))-\(String(format: "%08x", h))-\(ifname)"
+        }
+    }
+
+    /// What a runtime (or whoever can write its configuration) may get wrong or abuse: each refused with a
+    /// CNI error and nothing created; GC keeps to its own configuration; IPAM skips routers' addresses;
+    /// names of containers sharing an id prefix do not collide; ports get a MAC limit.
+    @Test func hostileOrCarelessInputIsRefusedAndAttachmentsStayApart() throws {
+        let lab = Lab()
+        defer { lab.cleanup(); for v in (try? hostVeths()) ?? [] { _ = try? Shell.run("ip link del \(v)", check: false) } }
+        try startSwitch(lab, subnet: "10.7.0")
+        for i in 1...2 { try lab.addNamespace(i) }
+        let netns = { (i: Int) in "/var/run/netns/\(lab.ns(i))" }
+        let refused: [(String, Call)] = [
+            ("an interface name that is a command", try cni(lab, "ADD", container: "\(lab.tag)x", netns: netns(1), ifname: "eth0\nlink del lo", conf: conf(lab, version: "1.0.0"))),
+            ("an interface name too long", try cni(lab, "ADD", container: "\(lab.tag)x", netns: netns(1), ifname: "a-very-long-ifname", conf: conf(lab, version: "1.0.0"))),
+            ("a container id with a slash", try cni(lab, "ADD", container: "../\(lab.tag)", netns: netns(1), conf: conf(lab, version: "1.0.0"))),
+            ("an IPAM type that is a path", try cni(lab, "ADD", container: "\(lab.tag)x", netns: netns(1), conf: conf(lab, version: "1.0.0", ipam: ["type": "../../bin/true"]))),
+            ("SECURITY_GROUPS= stripping the groups", try cni(lab, "ADD", container: "\(lab.tag)x", netns: netns(1), args: "SECURITY_GROUPS=", conf: conf(lab, version: "1.0.0"))),
+        ]
+        for (what, call) in refused {
+            #expect(call.status != 0 && (call.json["code"] as? Int).map { [4, 7].contains($0) } == true, "\(what): \(call.raw)")
+        }
+        #expect(try cniPorts(lab).isEmpty && hostVeths().isEmpty, "nothing was created")
+        #expect(try Shell.run("ip -n \(lab.ns(1)) link show lo", check: false).status == 0)
+
+        // A second router holds .2, the first address the built-in IPAM would pick.
+        _ = try Shell.run(#"curl -sf --unix-socket \#(lab.socket) -X PUT -H 'Content-Type: application/json' --data '{"name": "r2", "networks": [{"network": "blue", "address": "10.7.0.2"}]}' http://localhost/v1/routers/r2"#)
+        // Two containers whose ids share their first 12 characters.
+        let ids = ["\(lab.tag)-same-prefix-a", "\(lab.tag)-same-prefix-b"]
+        var addresses: [String] = []
+        for (i, id) in ids.enumerated() {
+            let add = try cni(lab, "ADD", container: id, netns: netns(i + 1), conf: conf(lab, version: "1.0.0"))
+            #expect(add.status == 0, "\(add.raw)")
+            addresses.append(((add.json["ips"] as? [[String: Any]])?.first?["address"] as? String) ?? "")
+        }
+        #expect(addresses == ["10.7.0.3/24", "10.7.0.4/24"], "the router's address is never handed out: \(addresses)")
+        #expect(try cniPorts(lab) == ids.map { Plugin.portName(containerID: $0) }.sorted())
+        #expect(try Shell.run("ip netns exec \(lab.ns(1)) ping -c 2 -i 0.2 -W 2 10.7.0.4", check: false).status == 0)
+        let port = try lab.portDoc(Plugin.portName(containerID: ids[0]))
+        let config = try lab.ctl("config show")
+        #expect(config.contains("max_macs: 4"), "CNI ports get a MAC limit: \(config) \(port)")
+        // GC of another configuration on the same network, with no attachments: ours stay.
+        var other = conf(lab, version: "1.1.0")
+        other["name"] = "other-conf"
+        other["cni.dev/attachments"] = [[String: Any]]()
+        #expect(try cni(lab, "GC", conf: other).status == 0)
+        #expect(try cniPorts(lab).count == 2, "another configuration's GC removed our ports")
+        for (i, id) in ids.enumerated() {
+            #expect(try cni(lab, "DEL", container: id, netns: netns(i + 1), conf: conf(lab, version: "1.0.0")).status == 0)
+        }
+        #expect(try cniPorts(lab).isEmpty)
+    }
 
     @Test func fiftyAttachCyclesLeaveNothingBehind() throws {
         let lab = Lab()

@@ -133,7 +133,8 @@ final class Lab {
         p.standardError = log
         try p.run()
         daemon = p
-        try waitFor("swiveld's API socket") { FileManager.default.fileExists(atPath: socket) || !p.isRunning }
+        // Up to 30 s: a debug build validating and compiling 10 000 rules takes several seconds to start.
+        try waitFor("swiveld's API socket", timeout: 30) { FileManager.default.fileExists(atPath: socket) || !p.isRunning }
         guard p.isRunning else { throw Shell.Failure("swiveld exited: \(self.log())") }
     }
 
