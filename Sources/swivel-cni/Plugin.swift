@@ -58,7 +58,8 @@ struct Plugin {
     var cniArgs: [String: String] {
         var out: [String: String] = [:]
         for pair in (environment["CNI_ARGS"] ?? "").split(separator: ";") {
-            let kv = pair.split(separator: "=", maxSplits: 1)
+            // "K=" is K with an empty value (it must not vanish: SECURITY_GROUPS= is refused, not ignored).
+            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             if kv.count == 2 { out[String(kv[0])] = String(kv[1]) }
         }
         return out

@@ -228,6 +228,7 @@ struct CNITests {
             ("a container id with a slash", try cni(lab, "ADD", container: "../\(lab.tag)", netns: netns(1), conf: conf(lab, version: "1.0.0"))),
             ("an IPAM type that is a path", try cni(lab, "ADD", container: "\(lab.tag)x", netns: netns(1), conf: conf(lab, version: "1.0.0", ipam: ["type": "../../bin/true"]))),
             ("SECURITY_GROUPS= stripping the groups", try cni(lab, "ADD", container: "\(lab.tag)x", netns: netns(1), args: "SECURITY_GROUPS=", conf: conf(lab, version: "1.0.0"))),
+            ("SECURITY_GROUPS=, stripping the groups", try cni(lab, "ADD", container: "\(lab.tag)x", netns: netns(1), args: "SECURITY_GROUPS=,", conf: conf(lab, version: "1.0.0"))),
         ]
         for (what, call) in refused {
             #expect(call.status != 0 && (call.json["code"] as? Int).map { [4, 7].contains($0) } == true, "\(what): \(call.raw)")
