@@ -4,5 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source Scripts/setup-deps.sh
+# Every run-time trap in Sources/ has a reason in Scripts/trap-allowlist.tsv; a new one fails here.
+/usr/bin/python3 Scripts/trap-audit.py
 swift build --build-tests
 swift test --skip-build "$@"

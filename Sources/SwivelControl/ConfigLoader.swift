@@ -348,6 +348,11 @@ struct Reader {
 /// Rules across objects: unique names and devices, references that resolve, overlaps; ranges and formats
 /// come from `FieldRule.table`.
 public enum Validator {
+    /// The FDB's network ids (FDB.maxNetworks); router interfaces are numbered in 16 bits.
+    public static let maxNetworks = 4096
+    public static let maxRouters = 4096
+    public static let maxRouterAttachments = 65_535
+
     /// The line of `key` or, failing that, of the nearest enclosing key the reader marked.
     static func mark(_ key: String, in marks: [String: (Int, Int)]) -> (Int, Int) {
         var k = Substring(key)
@@ -375,6 +380,17 @@ public enum Validator {
             errors.append(ConfigError(file: file, line: m.0, column: m.1, path: path, reason: reason, object: objectKey(key)))
         }
         FieldRule.check(c, report: add)
+        // Sizes the datapath's tables and 16-bit ids are built for.
+        if c.networks.count > Self.maxNetworks {
+            add("networks", "networks", "at most \(Self.maxNetworks) networks, got \(c.networks.count)")
+        }
+        if c.routers.count > Self.maxRouters {
+            add("routers", "routers", "at most \(Self.maxRouters) routers, got \(c.routers.count)")
+        }
+        let attachments = c.routers.reduce(0) { $0 + $1.networks.count }
+        if attachments > Self.maxRouterAttachments {
+            add("routers", "routers", "at most \(Self.maxRouterAttachments) router attachments in all, got \(attachments)")
+        }
         var networks = Set<String>()
         for (i, n) in c.networks.enumerated() {
             if !networks.insert(n.name).inserted { add("networks[\(i)]", "networks.\(n.name)", "duplicate network name '\(n.name)'") }

@@ -418,7 +418,9 @@ struct DropsCommand: AsyncParsableCommand {
 }
 
 func ago(_ seconds: Double) -> String {
-    seconds < 1 ? "now" : seconds < 120 ? "\(Int(seconds))s ago" : seconds < 7200 ? "\(Int(seconds / 60))m ago" : "\(Int(seconds / 3600))h ago"
+    // The server's number, so no trap on whatever it says (infinity, NaN, 1e300).
+    guard seconds.isFinite, seconds < 1e12 else { return "long ago" }
+    return seconds < 1 ? "now" : seconds < 120 ? "\(Int(seconds))s ago" : seconds < 7200 ? "\(Int(seconds / 60))m ago" : "\(Int(seconds / 3600))h ago"
 }
 
 struct StatsCommand: AsyncParsableCommand {
@@ -428,14 +430,18 @@ struct StatsCommand: AsyncParsableCommand {
         discussion: "Rates are measured over --interval seconds; --watch keeps refreshing like top.")
     @OptionGroup var connection: Connection
     @Flag(help: "Refresh until interrupted.") var watch = false
-    @Option(help: "Seconds between the two samples a rate is computed from.") var interval: Double = 1
+    @Option(help: "Seconds between the two samples a rate is computed from (0.1-3600).") var interval: Double = 1
+
+    func validate() throws {
+        guard interval.isFinite, (0.1...3600).contains(interval) else { throw ValidationError("--interval must be 0.1-3600 seconds") }
+    }
 
     func run() async throws {
         do {
             var (previous, _) = try await connection.get("/v1/state/counters", as: CountersDoc.self)
             if connection.json && !watch { try connection.printEncoded(previous); return }
             repeat {
-                try await Task.sleep(nanoseconds: UInt64(max(0.1, interval) * 1e9))
+                try await Task.sleep(nanoseconds: UInt64(interval * 1e9))   // 0.1-3600 s: validate()
                 let (current, _) = try await connection.get("/v1/state/counters", as: CountersDoc.self)
                 if watch { print("\u{1B}[H\u{1B}[2J", terminator: "") }
                 print(render(previous, current))
