@@ -11,8 +11,8 @@ import SwivelPacket
     static let vtepB = IPv4Address.parse("192.0.2.3")!
     static let stranger = IPv4Address.parse("192.0.2.9")!
 
-    func harness(learn: Bool = true, innerMTU: Int = 1450) -> PipelineHarness {
-        let overlay = OverlayTable(port: Self.vxlan, localAddress: Self.local, learn: learn,
+    func harness(learn: Bool = true, fromAny: Bool = false, innerMTU: Int = 1450) -> PipelineHarness {
+        let overlay = OverlayTable(port: Self.vxlan, localAddress: Self.local, learn: learn, acceptFromAny: fromAny,
                                    networks: [Self.blue: (5001, [Self.vtepA, Self.vtepB]), Self.red: (5002, [Self.vtepA])])
         let h = PipelineHarness(memberships: [0: .access(Self.blue), 1: .access(Self.blue), 2: .access(Self.red),
                                               Int(Self.vxlan): PortMembership(untagged: nil, overlay: [Self.blue, Self.red])],
@@ -105,6 +105,24 @@ import SwivelPacket
         h.pipeline.l2.fdb.addStatic(network: Self.blue, mac: Hosts.b, port: Self.vxlan, remote: Self.vtepB)
         #expect(h.send(port: 0, toB)[Int(Self.vxlan)]?.compactMap { Self.open($0) } == [Sent(remote: Self.vtepB, vni: 5001, inner: toB)])
         #expect(h.allFramesFree)
+    }
+
+    /// Learning on (the default) learns only from listed VTEPs: an underlay sender nobody listed cannot
+    /// inject into a VNI or teach the FDB a MAC; `learn_from_any` restores open flood-and-learn.
+    @Test func learningTakesFramesOnlyFromListedVTEPsUnlessLearnFromAny() {
+        let frame = Hosts.frame(from: Hosts.b, to: .broadcast)
+        let h = harness(learn: true)
+        #expect(h.receiveOverlay(port: Self.vxlan, from: Self.stranger, Self.vxlanHeader(vni: 5001) + frame).isEmpty)
+        #expect(h.drops(Int(Self.vxlan)) == [.vxlanUnknownVTEP: 1])
+        #expect(h.pipeline.l2.fdb.count == 0, "nothing learned from an unlisted VTEP")
+        #expect(h.receiveOverlay(port: Self.vxlan, from: Self.vtepA, Self.vxlanHeader(vni: 5001) + frame) == [0: [frame], 1: [frame]])
+        #expect(h.pipeline.l2.fdb.lookupEntry(network: Self.blue, mac: Hosts.b, now: h.clock.nowNanos)?.remote == Self.vtepA)
+
+        let open = harness(learn: true, fromAny: true)
+        #expect(open.receiveOverlay(port: Self.vxlan, from: Self.stranger, Self.vxlanHeader(vni: 5001) + frame) == [0: [frame], 1: [frame]])
+        #expect(open.pipeline.l2.fdb.lookupEntry(network: Self.blue, mac: Hosts.b, now: open.clock.nowNanos)?.remote == Self.stranger)
+        #expect(open.drops(Int(Self.vxlan)).isEmpty)
+        #expect(h.allFramesFree && open.allFramesFree)
     }
 
     @Test func framesUpToTheInnerMTUPassAndOneByteMoreIsDroppedAndCounted() {
