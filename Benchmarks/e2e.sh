@@ -10,6 +10,9 @@
 #             swivel with security groups on both ports (every flow a tracked connection), ovs-netdev
 #   tables    swivel udp64 switched, routed with 1 000 routes installed, and through 10 000 ACL rules
 #   engines   swivel's --io-engine ring, ring-v3 and mmsg with 2 and 32 ports: udp64 and ping
+#   observe   what reading the switch costs forwarding: both ports guarded, the connection table full
+#             (262 144 tracked UDP flows), udp64 and ping without and with a loop scraping /metrics ten
+#             times a second and dumping the connection table (paged) once a second; RATIO scraped/quiet
 #   tap       TAP ports instead of veths (the way VMs attach): swivel's own TAPs and OVS userspace's
 #             (internal ports of its netdev bridge), each moved into its namespace: udp64, tcp1, ping
 #             with offloads off, tcp1 with offloads on (the Linux bridge needs a process holding each TAP,
@@ -129,7 +132,8 @@ start_switch() {
     swivel*)
         for i in $(seq 1 "$NPORTS"); do ports+=(--port "$([ "${TAP:-0}" = 1 ] && echo tap || echo afpacket):$VETH$i"); done
         if [ -n "$config" ]; then ports=(--config "$config"); fi
-        taskset -c "$SWITCH_CPU" "$BIN/swiveld" "${ports[@]}" --io-engine "$engine" --socket "$SOCK" --state-file none \
+        # shellcheck disable=SC2086  # SWIVEL_ARGS: extra options, word-split on purpose
+        taskset -c "$SWITCH_CPU" "$BIN/swiveld" "${ports[@]}" --io-engine "$engine" --socket "$SOCK" --state-file none ${SWIVEL_ARGS:-} \
             --log-level warning >"$WORK/swiveld.log" 2>&1 &
         SWITCH_PID=$!
         ;;
@@ -469,11 +473,77 @@ suite_engines() {
     done
 }
 
+# Fills the connection table from ns1 to ns2: 300 000 frames over 1 023 x 257 = 262 911 distinct UDP flows
+# (coprime periods), more than the table holds, so it ends full (the oldest unreplied ones are evicted).
+observe_fill() {
+    local f=$WORK/fill.cfg
+    echo "{ eth(da=$(mac_of 2), sa=$(mac_of 1)), ipv4(saddr=$NET.1, daddr=$NET.2, ttl=64), udp(sport=dinc(1024, 2046), dport=dinc(3000, 3256)), fill(0, 18) }" > "$f"
+    taskset -c "$GEN_CPU" ip netns exec "${NS}1" trafgen --dev eth0 --conf "$f" --cpus 1 --num 300000 --no-sock-mem --notouch-irq --no-cpu-stats >/dev/null 2>&1
+    sleep 0.5
+    curl -s --unix-socket "$SOCK" http://localhost/v1/state/conntrack-stats | jq -r '.entries'
+}
+
+# The reader: /metrics ten times a second, and the whole connection table (paged by the server) once a second.
+observe_scraper() {
+    local n=0
+    while :; do
+        curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$METRICS_PORT/metrics" && n=$((n + 1))
+        if [ $((n % 10)) = 0 ]; then curl -s -o /dev/null --max-time 10 --unix-socket "$SOCK" "http://localhost/v1/state/conntrack?limit=100000"; fi
+        echo "$n" > "$WORK/scrapes"
+        sleep 0.1
+    done
+}
+
+suite_observe() {
+    local reps=$REPS rep mode line cfg entries scraper order
+    METRICS_PORT=19464
+    topo_up 2 off || die "topology"
+    cfg=$(sg_config 2)
+    declare -gA SAMPLES=()
+    for rep in $(seq 1 "$reps"); do
+        SWIVEL_ARGS="--conntrack-max 262144 --metrics-listen 127.0.0.1:$METRICS_PORT" start_switch swivel-sg ring "$cfg" \
+            || { SAMPLES["fail"]+="x"; stop_switch; continue; }
+        # Alternate which mode goes first, so a drift of the shared machine hits both alike.
+        order="quiet scraped"; [ $((rep % 2)) = 0 ] && order="scraped quiet"
+        for mode in $order; do
+            entries=$(observe_fill)
+            SAMPLES["observe-$mode|entries"]+="${entries:-0}"$'\n'
+            scraper=""
+            if [ "$mode" = scraped ]; then
+                echo 0 > "$WORK/scrapes"
+                taskset -c "$GEN_CPU" bash -c "$(declare -f observe_scraper); METRICS_PORT=$METRICS_PORT SOCK=$SOCK WORK=$WORK observe_scraper" &
+                scraper=$!
+                sleep 0.3
+            fi
+            line=$(udp64_once 1); SAMPLES["observe-$mode|udp64"]+="$line"$'\n'; log "observe $mode udp64 rep $rep (table $entries): $line"
+            line=$(ping_once); SAMPLES["observe-$mode|ping"]+="$line"$'\n'; log "observe $mode ping rep $rep: $line"
+            if [ -n "$scraper" ]; then
+                kill "$scraper" 2>/dev/null; wait "$scraper" 2>/dev/null
+                SAMPLES["observe-$mode|scrapes"]+="$(cat "$WORK/scrapes")"$'\n'
+            fi
+        done
+        stop_switch
+    done
+    for mode in quiet scraped; do
+        local keys="offloads=off ports=2 flows=1 setting=$mode conntrack_entries=$(echo -n "${SAMPLES["observe-$mode|entries"]}" | median)"
+        [ "$mode" = scraped ] && keys+=" scrapes_per_run=$(echo -n "${SAMPLES["observe-$mode|scrapes"]}" | median)"
+        result observe "observe-$mode" swivel "$keys" udp64
+        result observe "observe-$mode" swivel "$keys" ping
+    done
+    local q s
+    q=$(grep "^RESULT suite=observe switch=swivel .*setting=quiet .*test=udp64 " "$OUT" | tail -1 | grep -o " mpps=[0-9.]*" | cut -d= -f2)
+    s=$(grep "^RESULT suite=observe switch=swivel .*setting=scraped .*test=udp64 " "$OUT" | tail -1 | grep -o " mpps=[0-9.]*" | cut -d= -f2)
+    emit "RATIO suite=observe test=udp64 metric=mpps scraped/quiet=$(awk -v a="${s:-0}" -v b="${q:-0}" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "na" }')"
+    q=$(grep "^RESULT suite=observe switch=swivel .*setting=quiet .*test=ping " "$OUT" | tail -1 | grep -o " rtt_p99_us=[0-9.]*" | cut -d= -f2)
+    s=$(grep "^RESULT suite=observe switch=swivel .*setting=scraped .*test=ping " "$OUT" | tail -1 | grep -o " rtt_p99_us=[0-9.]*" | cut -d= -f2)
+    emit "RATIO suite=observe test=ping metric=rtt_p99_us scraped/quiet=$(awk -v a="${s:-0}" -v b="${q:-0}" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "na" }')"
+}
+
 machine
 for s in "${SUITES[@]}"; do
     case "$s" in
-    compare|ports|flows|tables|engines|tap) log "suite $s"; "suite_$s" ;;
-    *) die "unknown suite $s (compare ports flows tables engines tap)" ;;
+    compare|ports|flows|tables|engines|tap|observe) log "suite $s"; "suite_$s" ;;
+    *) die "unknown suite $s (compare ports flows tables engines tap observe)" ;;
     esac
 done
 log "results in $OUT"
