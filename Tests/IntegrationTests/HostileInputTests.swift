@@ -174,4 +174,31 @@ struct HostileInputTests {
         let drops = try lab.portDoc("w1")["drops"] as? [String: Int] ?? [:]
         #expect(drops["acl-default-deny"] == nil && drops["ct-invalid"] == nil, "\(drops)")
     }
+
+    /// A persistent TAP whose virtio-net header size another user (a VM with mergeable buffers) left at 12:
+    /// swiveld sets it back to the 10 bytes it reads, so frames are not misread two bytes off.
+    @Test func aTAPLeftWithAnotherHeaderSizeStillCarriesFrames() throws {
+        let lab = Lab()
+        defer { lab.cleanup() }
+        let tap = lab.tapPort(2)
+        try Shell.run("""
+            /usr/bin/python3 -c 'import fcntl, struct, os
+            fd = os.open("/dev/net/tun", os.O_RDWR)
+            fcntl.ioctl(fd, 0x400454ca, struct.pack("16sH", b"\(tap)", 0x0002 | 0x1000 | 0x4000))
+            fcntl.ioctl(fd, 0x400454d8, struct.pack("i", 12))
+            fcntl.ioctl(fd, 0x400454cb, 1)'
+            """)
+        lab.links.append(tap)
+        try lab.addVethHost(1)
+        let config = try lab.writeConfig("""
+            ports:
+              - {name: v1, kind: afpacket, device: \(lab.vethPort(1))}
+              - {name: t2, kind: tap, device: \(tap)}
+            """)
+        try lab.startSwitch(["--config", config])
+        try lab.adoptTap(2)
+        #expect(try lab.ping(from: 1, to: 2), "frames through a TAP whose header size was 12")
+        let drops = try lab.portDoc("t2")["drops"] as? [String: Int] ?? [:]
+        #expect(drops.isEmpty, "\(drops)")
+    }
 }

@@ -263,4 +263,46 @@ import SwivelPacket
         h.pipeline.l3.flushNeighbors(pool: h.pool, counters: h.pipeline.counters)
         #expect(h.allFramesFree)
     }
+
+    /// An ARP request to the router creates a neighbour entry only for a sender on the interface's subnet.
+    @Test func arpFromOutsideTheSubnetCreatesNoNeighbour() {
+        let h = PipelineHarness(ports: [0: 0])
+        let mac = MACAddress(2, 0x5e, 0, 0, 0, 1)
+        h.pipeline.adopt(routing: Routing(routerNames: ["edge"], interfaces: [
+            RouterInterface(router: 0, network: 0, address: 0x0A01_0001, prefixLength: 24, mac: mac),
+        ], routes: [[.init(prefix: 0x0A01_0000, length: 24, nextHop: .init(interface: 0, gateway: 0), source: .connected)]]))
+        // 1 000 requests from senders all over the address space: answered or not, none is remembered.
+        for i in 0..<1000 {
+            let sender = 0x0B00_0000 + UInt32(i) * 4099
+            _ = h.send(port: 0, PacketBuilder.arpRequest(source: Hosts.b, senderIP: sender, targetIP: 0x0A01_0001))
+        }
+        #expect(h.pipeline.l3.neighbors.count == 0)
+        let reply = h.send(port: 0, PacketBuilder.arpRequest(source: Hosts.a, senderIP: 0x0A01_000A, targetIP: 0x0A01_0001))
+        #expect(reply[0]?.count == 1, "a sender on the subnet is answered")
+        #expect(h.pipeline.l3.neighbors.count == 1, "and remembered")
+    }
+
+    /// ICMP errors are budgeted per router: one tenant provoking its router to its limit leaves the other
+    /// tenant's router its whole budget.
+    @Test func icmpErrorBudgetIsPerRouter() {
+        let h = PipelineHarness(ports: [0: 0, 1: 1])
+        let m0 = MACAddress(2, 0x5e, 0, 0, 0, 1), m1 = MACAddress(2, 0x5e, 0, 0, 1, 1)
+        h.pipeline.adopt(routing: Routing(routerNames: ["t1", "t2"], interfaces: [
+            RouterInterface(router: 0, network: 0, address: 0x0A01_0001, prefixLength: 24, mac: m0),
+            RouterInterface(router: 1, network: 1, address: 0x0A01_0001, prefixLength: 24, mac: m1),
+        ], routes: [[.init(prefix: 0x0A01_0000, length: 24, nextHop: .init(interface: 0, gateway: 0), source: .connected)],
+                    [.init(prefix: 0x0A01_0000, length: 24, nextHop: .init(interface: 1, gateway: 0), source: .connected)]]))
+        func unroutable(_ mac: MACAddress) -> [UInt8] {
+            PacketBuilder.ethernet(destination: mac, source: Hosts.a, etherType: EtherType.ipv4,
+                                   payload: PacketBuilder.icmpEcho(source: 0x0A01_000A, destination: 0x0C00_0001, identifier: 1, sequence: 1))
+        }
+        var fromFirst = 0
+        for _ in 0..<Int(L3Stage.icmpBurst) + 50 { fromFirst += h.send(port: 0, unroutable(m0))[0]?.count ?? 0 }
+        #expect(fromFirst == Int(L3Stage.icmpBurst), "the first router stops at its budget")
+        #expect(h.pipeline.l3.stats.icmpRateLimited == 50)
+        var fromSecond = 0
+        for _ in 0..<10 { fromSecond += h.send(port: 1, unroutable(m1))[1]?.count ?? 0 }
+        #expect(fromSecond == 10, "the second router still has all of its own")
+        #expect(h.allFramesFree)
+    }
 }
