@@ -23,6 +23,12 @@ struct HostileInputTests {
         try lab.startWithVethHosts(1...2)
         try lab.quiet([1, 2])
         #expect(try lab.ping(from: 1, to: 2))
+        // The socket was bound under swiveld's umask 077: never open to others, not even before its chmod.
+        let mode = (try FileManager.default.attributesOfItem(atPath: lab.socket)[.posixPermissions] as? Int) ?? -1
+        #expect(mode == 0o600, "socket mode \(String(mode, radix: 8))")
+        let pid = try #require(lab.daemon?.processIdentifier)
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        #expect(status.contains("Umask:\t0077"), "\(status.split(separator: "\n").filter { $0.hasPrefix("Umask") })")
         let port = lab.vethPort(1)
         // Each of these stopped swiveld before (the first three) or reached the datapath or the state file.
         let hostile: [(String, String, String?, String?)] = [
