@@ -6,10 +6,7 @@ import Testing
 @Suite(.serialized, .enabled(if: getuid() == 0, "needs root for namespaces and veth"))
 struct ConfigApplyTests {
     func curl(_ lab: Lab, _ method: String, _ path: String, body: String? = nil) throws -> (status: Int, body: String) {
-        let data = body.map { "-H 'Content-Type: application/json' --data '\($0)'" } ?? ""
-        let r = try Shell.run("curl -s -o /dev/stdout -w '\\n%{http_code}' --unix-socket \(lab.socket) -X \(method) \(data) http://localhost\(path)")
-        let lines = r.out.split(separator: "\n", omittingEmptySubsequences: false)
-        return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
+        try lab.api(method, path, body: body)
     }
 
     func ports(_ lab: Lab) throws -> [String] {

@@ -140,6 +140,14 @@ final class Lab {
 
     func log() -> String { (try? String(contentsOf: daemonLog, encoding: .utf8)) ?? "" }
 
+    /// One request to swiveld's API with curl: the status and the body.
+    func api(_ method: String, _ path: String, body: String? = nil) throws -> (status: Int, body: String) {
+        let data = body.map { "-H 'Content-Type: application/json' --data '\($0)'" } ?? ""
+        let r = try Shell.run("curl -s -g -o /dev/stdout -w '\\n%{http_code}' --max-time 10 --unix-socket \(socket) -X \(method) \(data) 'http://localhost\(path)'")
+        let lines = r.out.split(separator: "\n", omittingEmptySubsequences: false)
+        return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
+    }
+
     func ctl(_ args: String) throws -> String {
         try Shell.run("\(Binaries.swivelctl) \(args) --socket \(socket)").out
     }

@@ -7,10 +7,7 @@ import Testing
 @Suite(.serialized, .enabled(if: getuid() == 0, "needs root for namespaces and veth"))
 struct HostileInputTests {
     func curl(_ lab: Lab, _ method: String, _ path: String, body: String? = nil) throws -> (status: Int, body: String) {
-        let data = body.map { "-H 'Content-Type: application/json' --data '\($0)'" } ?? ""
-        let r = try Shell.run("curl -s -g -o /dev/stdout -w '\\n%{http_code}' --max-time 10 --unix-socket \(lab.socket) -X \(method) \(data) 'http://localhost\(path)'")
-        let lines = r.out.split(separator: "\n", omittingEmptySubsequences: false)
-        return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
+        try lab.api(method, path, body: body)
     }
 
     func json(_ text: String) -> [String: Any] {
