@@ -11,8 +11,9 @@
 #   tables    swivel udp64 switched, routed with 1 000 routes installed, and through 10 000 ACL rules
 #   engines   swivel's --io-engine ring, ring-v3 and mmsg with 2 and 32 ports: udp64 and ping
 #   observe   what reading the switch costs forwarding: both ports guarded, the connection table full
-#             (262 144 tracked UDP flows), udp64 and ping without and with a loop scraping /metrics ten
-#             times a second and dumping the connection table (paged) once a second; RATIO scraped/quiet
+#             (262 144 tracked UDP flows), udp64 and ping quiet, with a loop scraping /metrics ten times a
+#             second (scraped), and with the whole table dumped (paged) once a second (dumped); RATIO lines
+#             scraped/quiet and dumped/quiet
 #   tap       TAP ports instead of veths (the way VMs attach): swivel's own TAPs and OVS userspace's
 #             (internal ports of its netdev bridge), each moved into its namespace: udp64, tcp1, ping
 #             with offloads off, tcp1 with offloads on (the Linux bridge needs a process holding each TAP,
@@ -478,19 +479,31 @@ suite_engines() {
 observe_fill() {
     local f=$WORK/fill.cfg
     echo "{ eth(da=$(mac_of 2), sa=$(mac_of 1)), ipv4(saddr=$NET.1, daddr=$NET.2, ttl=64), udp(sport=dinc(1024, 2046), dport=dinc(3000, 3256)), fill(0, 18) }" > "$f"
-    taskset -c "$GEN_CPU" ip netns exec "${NS}1" trafgen --dev eth0 --conf "$f" --cpus 1 --num 300000 --no-sock-mem --notouch-irq --no-cpu-stats >/dev/null 2>&1
+    # Paced below what the switch forwards, so (nearly) every flow arrives.
+    taskset -c "$GEN_CPU" ip netns exec "${NS}1" trafgen --dev eth0 --conf "$f" --cpus 1 --num 300000 --rate 120000pps --no-sock-mem --notouch-irq --no-cpu-stats >/dev/null 2>&1
     sleep 0.5
     curl -s --unix-socket "$SOCK" http://localhost/v1/state/conntrack-stats | jq -r '.entries'
 }
 
-# The reader: /metrics ten times a second, and the whole connection table (paged by the server) once a second.
+# The reader: MODE scraped: /metrics ten times a second; dumped: the whole connection table (paged by the
+# server, 100 000 per request) once a second. Counts the reads in $WORK/scrapes.
 observe_scraper() {
-    local n=0
+    local n=0 after page
     while :; do
-        curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$METRICS_PORT/metrics" && n=$((n + 1))
-        if [ $((n % 10)) = 0 ]; then curl -s -o /dev/null --max-time 10 --unix-socket "$SOCK" "http://localhost/v1/state/conntrack?limit=100000"; fi
+        if [ "$MODE" = scraped ]; then
+            curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$METRICS_PORT/metrics" && n=$((n + 1))
+            sleep 0.1
+        else
+            after=-1
+            while :; do
+                page=$(curl -s --max-time 20 --unix-socket "$SOCK" "http://localhost/v1/state/conntrack?limit=100000&after=$after" | jq -r 'if length > 0 then .[-1].id else empty end')
+                [ -n "$page" ] || break
+                after=$page
+            done
+            n=$((n + 1))
+            sleep 1
+        fi
         echo "$n" > "$WORK/scrapes"
-        sleep 0.1
     done
 }
 
@@ -504,14 +517,14 @@ suite_observe() {
         SWIVEL_ARGS="--conntrack-max 262144 --metrics-listen 127.0.0.1:$METRICS_PORT" start_switch swivel-sg ring "$cfg" \
             || { SAMPLES["fail"]+="x"; stop_switch; continue; }
         # Alternate which mode goes first, so a drift of the shared machine hits both alike.
-        order="quiet scraped"; [ $((rep % 2)) = 0 ] && order="scraped quiet"
+        order="quiet scraped dumped"; [ $((rep % 2)) = 0 ] && order="dumped scraped quiet"
         for mode in $order; do
             entries=$(observe_fill)
             SAMPLES["observe-$mode|entries"]+="${entries:-0}"$'\n'
             scraper=""
-            if [ "$mode" = scraped ]; then
+            if [ "$mode" != quiet ]; then
                 echo 0 > "$WORK/scrapes"
-                taskset -c "$GEN_CPU" bash -c "$(declare -f observe_scraper); METRICS_PORT=$METRICS_PORT SOCK=$SOCK WORK=$WORK observe_scraper" &
+                taskset -c "$GEN_CPU" bash -c "$(declare -f observe_scraper); MODE=$mode METRICS_PORT=$METRICS_PORT SOCK=$SOCK WORK=$WORK observe_scraper" &
                 scraper=$!
                 sleep 0.3
             fi
@@ -524,19 +537,21 @@ suite_observe() {
         done
         stop_switch
     done
-    for mode in quiet scraped; do
+    for mode in quiet scraped dumped; do
         local keys="offloads=off ports=2 flows=1 setting=$mode conntrack_entries=$(echo -n "${SAMPLES["observe-$mode|entries"]}" | median)"
-        [ "$mode" = scraped ] && keys+=" scrapes_per_run=$(echo -n "${SAMPLES["observe-$mode|scrapes"]}" | median)"
+        [ "$mode" != quiet ] && keys+=" reads_per_run=$(echo -n "${SAMPLES["observe-$mode|scrapes"]}" | median)"
         result observe "observe-$mode" swivel "$keys" udp64
         result observe "observe-$mode" swivel "$keys" ping
     done
-    local q s
-    q=$(grep "^RESULT suite=observe switch=swivel .*setting=quiet .*test=udp64 " "$OUT" | tail -1 | grep -o " mpps=[0-9.]*" | cut -d= -f2)
-    s=$(grep "^RESULT suite=observe switch=swivel .*setting=scraped .*test=udp64 " "$OUT" | tail -1 | grep -o " mpps=[0-9.]*" | cut -d= -f2)
-    emit "RATIO suite=observe test=udp64 metric=mpps scraped/quiet=$(awk -v a="${s:-0}" -v b="${q:-0}" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "na" }')"
-    q=$(grep "^RESULT suite=observe switch=swivel .*setting=quiet .*test=ping " "$OUT" | tail -1 | grep -o " rtt_p99_us=[0-9.]*" | cut -d= -f2)
-    s=$(grep "^RESULT suite=observe switch=swivel .*setting=scraped .*test=ping " "$OUT" | tail -1 | grep -o " rtt_p99_us=[0-9.]*" | cut -d= -f2)
-    emit "RATIO suite=observe test=ping metric=rtt_p99_us scraped/quiet=$(awk -v a="${s:-0}" -v b="${q:-0}" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "na" }')"
+    local q s mode test metric
+    for mode in scraped dumped; do
+        for test in udp64:mpps ping:rtt_avg_us ping:rtt_p99_us; do
+            metric=${test#*:}; test=${test%%:*}
+            q=$(grep "^RESULT suite=observe switch=swivel .*setting=quiet .*test=$test " "$OUT" | tail -1 | grep -o " $metric=[0-9.]*" | cut -d= -f2)
+            s=$(grep "^RESULT suite=observe switch=swivel .*setting=$mode .*test=$test " "$OUT" | tail -1 | grep -o " $metric=[0-9.]*" | cut -d= -f2)
+            emit "RATIO suite=observe test=$test metric=$metric $mode/quiet=$(awk -v a="${s:-0}" -v b="${q:-0}" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "na" }')"
+        done
+    done
 }
 
 machine
