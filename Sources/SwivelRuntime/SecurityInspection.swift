@@ -37,21 +37,26 @@ extension SwitchRuntime {
         if let state, !ConnState.allCases.contains(where: { $0.name == state && $0 != .free }) {
             throw RequestError("invalid-state", "unknown connection state '\(state)' (expected one of: \(ConnState.allCases.filter { $0 != .free }.map(\.name).joined(separator: ", ")))")
         }
+        let wantedState = state.flatMap { name in ConnState.allCases.first { $0.name == name } }
         var out: [ConnectionDoc] = []
         var cursor: Int? = after + 1
         while let start = cursor, out.count < limit {
             let wanted = limit - out.count
-            let (page, next): ([ConnectionDoc], Int?) = try await mailbox.perform { dp in
+            // On the datapath thread only copies of the entries (plain structs); the documents, with their
+            // strings, are made here, off it.
+            let (raw, next, context): ([(Int, Connection)], Int?, ConnectionContext) = try await mailbox.perform { dp in
                 let zone = try port.map { try dp.requirePort($0).id }
-                var docs: [ConnectionDoc] = []
+                var entries: [(Int, Connection)] = []
+                entries.reserveCapacity(min(wanted, Self.sliceSlots))
                 let next = dp.pipeline.acl.conntrack.forEach(from: start, slots: Self.sliceSlots) { slot, c in
-                    guard zone == nil || c.key.zone == zone!, state == nil || c.state.name == state else { return true }
-                    docs.append(Self.connectionDoc(c, slot: slot, dp: dp))
-                    return docs.count < wanted
+                    guard zone == nil || c.key.zone == zone!, wantedState == nil || c.state == wantedState! else { return true }
+                    entries.append((slot, c))
+                    return entries.count < wanted
                 }
-                return (docs, next)
+                return (entries, next, ConnectionContext(now: dp.clock.nowNanos, timeouts: dp.pipeline.acl.conntrack.timeouts,
+                                                         portNames: Self.portNames(dp)))
             }
-            out += page
+            out += raw.map { Self.connectionDoc($0.1, slot: $0.0, context) }
             cursor = next
         }
         return out
@@ -62,19 +67,29 @@ extension SwitchRuntime {
     /// The most entries one page of a dump may ask for.
     public static let pageLimit = 100_000
 
-    static func connectionDoc(_ c: Connection, slot: Int, dp: Datapath) -> ConnectionDoc {
-        let now = dp.clock.nowNanos
-        let ct = dp.pipeline.acl.conntrack
+    /// What a connection's document needs besides the entry: taken on the datapath thread with the slice.
+    struct ConnectionContext: Sendable {
+        var now: UInt64
+        var timeouts: ConnTimeouts
+        var portNames: [String?]
+    }
+
+    static func portNames(_ dp: Datapath) -> [String?] { dp.ports.map { $0?.name } }
+
+    static func connectionDoc(_ c: Connection, slot: Int, _ context: ConnectionContext) -> ConnectionDoc {
+        let now = context.now
         let proto = c.key.proto
         let name = proto == IPProtocol.tcp ? "tcp" : proto == IPProtocol.udp ? "udp" : proto == IPProtocol.icmp ? "icmp" : "\(proto)"
-        let timeout = Double(ct.timeouts.seconds(c.state))
+        let timeout = Double(context.timeouts.seconds(c.state))
         let idle = Double(now &- c.lastSeen) / 1e9
-        var doc = ConnectionDoc(port: dp.ports[Int(c.key.zone)]?.name ?? "#\(c.key.zone)", protocol: name,
-                                 source: IPv4Address.format(c.key.source), destination: IPv4Address.format(c.key.destination),
-                                 sourcePort: Int(c.key.sourcePort), destinationPort: Int(c.key.destinationPort),
-                                 state: c.state.name, origin: c.origin == 0 ? "egress" : "ingress", rule: Int(c.rule),
-                                 packets: [c.packets.0, c.packets.1], bytes: [c.bytes.0, c.bytes.1],
-                                 age: Double(now &- c.created) / 1e9, idle: idle, expiresIn: max(0, timeout - idle))
+        let zone = Int(c.key.zone)
+        let portName = (zone < context.portNames.count ? context.portNames[zone] : nil) ?? "#\(zone)"
+        var doc = ConnectionDoc(port: portName, protocol: name,
+                                source: IPv4Address.format(c.key.source), destination: IPv4Address.format(c.key.destination),
+                                sourcePort: Int(c.key.sourcePort), destinationPort: Int(c.key.destinationPort),
+                                state: c.state.name, origin: c.origin == 0 ? "egress" : "ingress", rule: Int(c.rule),
+                                packets: [c.packets.0, c.packets.1], bytes: [c.bytes.0, c.bytes.1],
+                                age: Double(now &- c.created) / 1e9, idle: idle, expiresIn: max(0, timeout - idle))
         doc.id = slot
         return doc
     }

@@ -222,14 +222,17 @@ public final class SwitchRuntime: Sendable {
         var stats: FlowStatsDoc?
         while let start = cursor, flows.count < limit {
             let wanted = limit - flows.count
-            let (page, next, s): ([FlowDoc], Int?, FlowStatsDoc) = try await mailbox.perform { dp in
+            // Copies of the rows on the datapath thread; the documents and their strings are made off it.
+            let (rows, next, s, names): ([(FlowKey, FlowRecord)], Int?, FlowStatsDoc, FlowNames) = try await mailbox.perform { dp in
                 var rows: [(FlowKey, FlowRecord)] = []
+                rows.reserveCapacity(min(wanted, Self.sliceSlots))
                 let next = dp.pipeline.flows.table.forEach(from: start, slots: Self.sliceSlots) { _, key, record in
                     rows.append((key, record))
                     return rows.count < wanted
                 }
-                return (Self.flowDocs(rows, dp: dp), next, Self.flowStats(dp))
+                return (rows, next, Self.flowStats(dp), FlowNames(now: dp.clock.nowNanos, ports: Self.portNames(dp), networks: dp.networkNames))
             }
+            let page = Self.flowDocs(rows, names)
             flows += page
             cursor = next
             stats = s
@@ -245,24 +248,31 @@ public final class SwitchRuntime: Sendable {
                             expired: s.expired, notRecorded: s.notRecorded, invalidations: s.changed + s.flushed)
     }
 
-    static func flowDocs(_ rows: [(FlowKey, FlowRecord)], dp: Datapath) -> [FlowDoc] {
-            let now = dp.clock.nowNanos
-            func portName(_ p: UInt16) -> String { dp.ports[Int(p)]?.name ?? "#\(p)" }
-            return rows.map { key, r -> FlowDoc in
-                let action: String
-                switch r.decision.action {
-                case .output: action = "output:\(portName(r.decision.port))" + (r.decision.remote == 0 ? "" : "->\(IPv4Address.format(r.decision.remote))")
-                case .flood: action = "flood"
-                case .drop: action = "drop:\(DropReason(rawValue: r.decision.reason)?.name ?? "?")"
-                case .route: action = "route"
-                case .consumed: action = "consumed"
-                }
-                return FlowDoc(inPort: portName(key.inPort), network: dp.networkNames[key.network] ?? "#\(key.network)",
-                               ethSrc: key.source.description, ethDst: key.destination.description, actions: action,
-                               packets: r.packets, bytes: r.bytes, ageSeconds: Double(now &- r.firstSeen) / 1e9,
-                               idleSeconds: Double(now &- r.lastSeen) / 1e9, thread: 0,
-                               remote: r.remote == 0 ? nil : IPv4Address.format(r.remote))
+    /// What flow documents need besides the rows, taken on the datapath thread with them.
+    struct FlowNames: Sendable {
+        var now: UInt64
+        var ports: [String?]
+        var networks: [UInt16: String]
+    }
+
+    static func flowDocs(_ rows: [(FlowKey, FlowRecord)], _ names: FlowNames) -> [FlowDoc] {
+        let now = names.now
+        func portName(_ p: UInt16) -> String { (Int(p) < names.ports.count ? names.ports[Int(p)] : nil) ?? "#\(p)" }
+        return rows.map { key, r -> FlowDoc in
+            let action: String
+            switch r.decision.action {
+            case .output: action = "output:\(portName(r.decision.port))" + (r.decision.remote == 0 ? "" : "->\(IPv4Address.format(r.decision.remote))")
+            case .flood: action = "flood"
+            case .drop: action = "drop:\(DropReason(rawValue: r.decision.reason)?.name ?? "?")"
+            case .route: action = "route"
+            case .consumed: action = "consumed"
             }
+            return FlowDoc(inPort: portName(key.inPort), network: names.networks[key.network] ?? "#\(key.network)",
+                           ethSrc: key.source.description, ethDst: key.destination.description, actions: action,
+                           packets: r.packets, bytes: r.bytes, ageSeconds: Double(now &- r.firstSeen) / 1e9,
+                           idleSeconds: Double(now &- r.lastSeen) / 1e9, thread: 0,
+                           remote: r.remote == 0 ? nil : IPv4Address.format(r.remote))
+        }
     }
 
     /// Removes learned entries, all or only those of one network and/or one port.
