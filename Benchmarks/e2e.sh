@@ -485,6 +485,9 @@ observe_fill() {
     curl -s --unix-socket "$SOCK" http://localhost/v1/state/conntrack-stats | jq -r '.entries'
 }
 
+# Seconds the datapath has spent on control requests so far.
+observe_control() { curl -s --unix-socket "$SOCK" http://localhost/v1/state/counters | jq -r '.pipeline.control_seconds // 0'; }
+
 # The reader: MODE scraped: /metrics ten times a second; dumped: the whole connection table (paged by the
 # server, 100 000 per request) once a second. Counts the reads in $WORK/scrapes.
 observe_scraper() {
@@ -533,21 +536,31 @@ suite_observe() {
             scraper=""
             if [ "$mode" != quiet ]; then
                 echo 0 > "$WORK/scrapes"
-                taskset -c "$GEN_CPU" bash -c "$(declare -f observe_scraper); MODE=$mode METRICS_PORT=$METRICS_PORT SOCK=$SOCK WORK=$WORK observe_scraper" &
+                # Its own process group, so stopping it also stops a curl it is waiting for.
+                taskset -c "$GEN_CPU" setsid bash -c "$(declare -f observe_scraper); MODE=$mode METRICS_PORT=$METRICS_PORT SOCK=$SOCK WORK=$WORK observe_scraper" &
                 scraper=$!
                 sleep 0.3
             fi
+            local c0 t0 c1 t1
+            c0=$(observe_control); t0=$(date +%s.%N)
             line=$(udp64_once 1); SAMPLES["observe-$mode|udp64"]+="$line"$'\n'; log "observe $mode udp64 rep $rep (table $entries): $line"
             line=$(ping_once); SAMPLES["observe-$mode|ping"]+="$line"$'\n'; log "observe $mode ping rep $rep: $line"
+            c1=$(observe_control); t1=$(date +%s.%N)
+            # Datapath time spent on control requests, in ms per second of the run.
+            SAMPLES["observe-$mode|control"]+="$(awk -v a="$c0" -v b="$c1" -v t0="$t0" -v t1="$t1" 'BEGIN { printf "%.3f", 1000 * (b - a) / (t1 - t0) }')"$'\n'
             if [ -n "$scraper" ]; then
-                kill "$scraper" 2>/dev/null; wait "$scraper" 2>/dev/null
+                kill -- "-$scraper" 2>/dev/null; wait "$scraper" 2>/dev/null
                 SAMPLES["observe-$mode|scrapes"]+="$(cat "$WORK/scrapes")"$'\n'
             fi
         done
+        SAMPLES["control_max"]+="$(curl -s --unix-socket "$SOCK" http://localhost/v1/state/counters | jq -r '.pipeline.control_max_us')"$'\n'
         stop_switch
     done
+    emit "RESULT suite=observe switch=swivel setting=all test=control control_max_us=$(echo -n "${SAMPLES["control_max"]}" | median)" \
+         "control_max_us_minmax=$(echo -n "${SAMPLES["control_max"]}" | minmax | tr ' ' ',')"
     for mode in quiet scraped dumped; do
         local keys="offloads=off ports=2 flows=1 setting=$mode conntrack_entries=$(echo -n "${SAMPLES["observe-$mode|entries"]}" | median)"
+        keys+=" control_ms_per_s=$(echo -n "${SAMPLES["observe-$mode|control"]}" | median)"
         [ "$mode" != quiet ] && keys+=" reads_per_run=$(echo -n "${SAMPLES["observe-$mode|scrapes"]}" | median)"
         result observe "observe-$mode" swivel "$keys" udp64
         result observe "observe-$mode" swivel "$keys" ping

@@ -38,6 +38,10 @@ public final class MetricsExporter: Sendable {
         let pl = counters.pipeline
         advance("pipeline_batches", [], pl.batches, help: "Batches run through the pipeline.")
         advance("pipeline_packets", [], pl.packets, help: "Frames run through the pipeline.")
+        advance("datapath_control_requests", [], pl.controlRequests ?? 0, help: "Control requests (reads and changes) the datapath ran between batches.")
+        gauge("datapath_control_seconds", [], help: "Time the datapath spent on control requests since start.").set(to: pl.controlSeconds ?? 0)
+        gauge("datapath_control_max_seconds", [], help: "The longest stretch of control requests between two batches since start.")
+            .set(to: (pl.controlMaxMicroseconds ?? 0) / 1e6)
         for t in counters.tables {
             gauge("table_entries", [("table", t.name)], help: "Entries in use.").set(to: Double(t.entries))
             gauge("table_limit", [("table", t.name)], help: "Capacity of the table.").set(to: Double(t.limit))

@@ -234,12 +234,19 @@ public struct CountersDoc: Codable, Equatable, Sendable {
         public var packets: UInt64
         public var largestBatch: Int
         public var loopIterations: UInt64
+        /// Control requests the datapath ran between batches, the time they took in all, and the longest
+        /// single stretch (how long reading or changing the switch held forwarding up, at most).
+        public var controlRequests: UInt64?
+        public var controlSeconds: Double?
+        public var controlMaxMicroseconds: Double?
         public init(stages: [String], batches: UInt64, packets: UInt64, largestBatch: Int, loopIterations: UInt64) {
             self.stages = stages; self.batches = batches; self.packets = packets
             self.largestBatch = largestBatch; self.loopIterations = loopIterations
         }
         enum CodingKeys: String, CodingKey {
             case stages, batches, packets; case largestBatch = "largest_batch", loopIterations = "loop_iterations"
+            case controlRequests = "control_requests", controlSeconds = "control_seconds"
+            case controlMaxMicroseconds = "control_max_us"
         }
     }
     public struct Table: Codable, Equatable, Sendable {

@@ -32,6 +32,11 @@ public final class Datapath {
     var movesLogged: UInt64 = 0
     let logger: Logger
     public private(set) var iterations: UInt64 = 0
+    /// Time the loop spent running control requests between batches: how much reading and changing the
+    /// switch costs forwarding (all of it, and the longest single stretch since start).
+    public private(set) var controlNanos: UInt64 = 0
+    public private(set) var controlRequests: UInt64 = 0
+    public private(set) var controlMaxNanos: UInt64 = 0
     /// Observers, checked once per batch; empty almost always.
     var traceSession: TraceSession?
     var captures: [CaptureSession] = []
@@ -134,7 +139,15 @@ public final class Datapath {
         lastTick = clock.nowNanos
         while running.load(ordering: .relaxed) {
             iterations &+= 1
-            if mailbox.hasRequests { for r in mailbox.takeAll() { r(self) } }
+            if mailbox.hasRequests {
+                let started = clock.nowNanos
+                let requests = mailbox.takeAll()
+                for r in requests { r(self) }
+                let spent = clock.nowNanos &- started
+                controlNanos &+= spent
+                controlRequests &+= UInt64(requests.count)
+                if spent > controlMaxNanos { controlMaxNanos = spent }
+            }
             let now = clock.nowNanos
             pipeline.counters.now = now
             var busy = false

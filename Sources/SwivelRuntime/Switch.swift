@@ -129,16 +129,24 @@ public final class SwitchRuntime: Sendable {
         }
     }
 
+    static func pipelineDoc(_ dp: Datapath) -> CountersDoc.Pipeline {
+        let s = dp.pipeline.stats
+        var doc = CountersDoc.Pipeline(stages: Pipeline.stageNames, batches: s.batches, packets: s.packets,
+                                       largestBatch: s.largestBatch, loopIterations: dp.iterations)
+        doc.controlRequests = dp.controlRequests
+        doc.controlSeconds = Double(dp.controlNanos) / 1e9
+        doc.controlMaxMicroseconds = Double(dp.controlMaxNanos) / 1e3
+        return doc
+    }
+
     public func counters() async throws -> CountersDoc {
         let started = startedAt
         return try await mailbox.perform { dp in
-            let s = dp.pipeline.stats
             let fdb = dp.pipeline.l2.fdb, flows = dp.pipeline.flows, pool = dp.pool
             return CountersDoc(
                 uptime: Double(dp.clock.nowNanos &- started) / 1e9,
                 ports: Self.portDocs(dp),
-                pipeline: .init(stages: Pipeline.stageNames, batches: s.batches, packets: s.packets,
-                                largestBatch: s.largestBatch, loopIterations: dp.iterations),
+                pipeline: Self.pipelineDoc(dp),
                 tables: [.init(name: "fdb", entries: fdb.count, limit: fdb.table.limit),
                          .init(name: "flows", entries: flows.table.count, limit: flows.table.limit),
                          .init(name: "conntrack", entries: dp.pipeline.acl.conntrack.count, limit: dp.pipeline.acl.conntrack.capacity),
