@@ -134,7 +134,7 @@ start_switch() {
         for i in $(seq 1 "$NPORTS"); do ports+=(--port "$([ "${TAP:-0}" = 1 ] && echo tap || echo afpacket):$VETH$i"); done
         if [ -n "$config" ]; then ports=(--config "$config"); fi
         # shellcheck disable=SC2086  # SWIVEL_ARGS: extra options, word-split on purpose
-        taskset -c "$SWITCH_CPU" "$BIN/swiveld" "${ports[@]}" --io-engine "$engine" --socket "$SOCK" --state-file none ${SWIVEL_ARGS:-} \
+        taskset -c "${SWITCH_TASKSET:-$SWITCH_CPU}" "$BIN/swiveld" "${ports[@]}" --io-engine "$engine" --socket "$SOCK" --state-file none ${SWIVEL_ARGS:-} \
             --log-level warning >"$WORK/swiveld.log" 2>&1 &
         SWITCH_PID=$!
         ;;
@@ -526,7 +526,10 @@ suite_observe() {
     cfg=$(sg_config 2)
     declare -gA SAMPLES=()
     for rep in $(seq 1 "$reps"); do
-        SWIVEL_ARGS="--conntrack-max 262144 --metrics-listen 127.0.0.1:$METRICS_PORT" start_switch swivel-sg ring "$cfg" \
+        # The datapath alone on SWITCH_CPU, swiveld's other threads (API, metrics) on the other core, as a
+        # deployment keeps control-plane threads off the forwarding cores.
+        SWITCH_TASKSET="0-$(( $(nproc) - 1 ))" SWIVEL_ARGS="--conntrack-max 262144 --metrics-listen 127.0.0.1:$METRICS_PORT --datapath-cpu $SWITCH_CPU" \
+            start_switch swivel-sg ring "$cfg" \
             || { SAMPLES["fail"]+="x"; stop_switch; continue; }
         # Alternate which mode goes first, so a drift of the shared machine hits both alike.
         order="quiet scraped dumped"; [ $((rep % 2)) = 0 ] && order="dumped scraped quiet"

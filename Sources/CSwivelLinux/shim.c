@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
+#include <sched.h>
 #include <net/if.h>
 #include <netinet/in.h>
 
@@ -79,4 +80,18 @@ uint32_t vsw_auxdata_vlan_tag(const struct msghdr *msg) {
         return ((uint32_t)tpid << 16) | aux.tp_vlan_tci;
     }
     return 0;
+}
+
+int vsw_set_thread_affinity(pid_t tid, int cpu, int exclude) {
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cpu < 0 || cpu >= CPU_SETSIZE || cpu >= cpus) return -EINVAL;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (exclude) {
+        for (long i = 0; i < cpus && i < CPU_SETSIZE; i++) if (i != cpu) CPU_SET(i, &set);
+        if (CPU_COUNT(&set) == 0) return 0;   /* one CPU: nowhere else to go */
+    } else {
+        CPU_SET(cpu, &set);
+    }
+    return sched_setaffinity(tid, sizeof set, &set) == 0 ? 0 : -errno;
 }

@@ -1,3 +1,4 @@
+import CSwivelLinux
 import Foundation
 import Logging
 import SwivelControl
@@ -14,6 +15,10 @@ public struct DatapathOptions: Sendable {
     /// Connection-tracking capacity (allocated at start) and loose TCP pick-up.
     public var connections = 262_144
     public var looseConntrack = false
+    /// The CPU the datapath thread runs on alone (`--datapath-cpu`): every other thread of the process
+    /// (the API, metrics, logging) is kept off it, so reading or changing the switch takes no CPU time
+    /// from forwarding. Nil: the scheduler decides.
+    public var datapathCPU: Int?
     public init() {}
 }
 
@@ -56,7 +61,14 @@ public final class SwitchRuntime: Sendable {
         // The datapath moves to its thread here and is touched only there from now on (mailbox aside).
         nonisolated(unsafe) let dp = datapath
         let done = self.done
+        let cpu = options.datapathCPU
+        let logger = self.logger
+        if let cpu { Affinity.keepThreadsOff(cpu: cpu, logger: logger) }
         let thread = Thread {
+            if let cpu {
+                let rc = vsw_set_thread_affinity(0, Int32(clamping: cpu), 0)
+                if rc != 0 { logger.error("datapath: cannot pin to CPU \(cpu): \(String(cString: strerror(-rc)))") }
+            }
             dp.run()
             done.signal()
         }
@@ -329,6 +341,20 @@ extension SwitchRuntime {
             doc.ttl = Int(table.ttl)
             doc.df = table.dontFragment
             return doc
+        }
+    }
+}
+
+/// Keeping the datapath's CPU to the datapath.
+enum Affinity {
+    /// Moves every thread the process has now off `cpu`; threads created later inherit their creator's
+    /// mask, so they stay off it too. (The datapath thread, created afterwards, pins itself to `cpu`.)
+    static func keepThreadsOff(cpu: Int, logger: Logger) {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+        for task in tasks {
+            guard let tid = pid_t(task) else { continue }
+            let rc = vsw_set_thread_affinity(tid, Int32(clamping: cpu), 1)
+            if rc != 0 { logger.warning("cannot keep thread \(tid) off CPU \(cpu): \(String(cString: strerror(-rc)))") }
         }
     }
 }

@@ -47,6 +47,9 @@ struct Swiveld: AsyncParsableCommand {
     @Option(name: .customLong("conntrack-max"), help: "Connections tracked at most (allocated at start; default 262144).")
     var conntrackMax: Int = 262_144
 
+    @Option(name: .customLong("datapath-cpu"), help: "Run the datapath thread alone on this CPU (every other thread of swiveld is kept off it).")
+    var datapathCPU: Int?
+
     @Flag(name: .customLong("conntrack-loose"), help: "Pick up TCP connections mid-stream (after a restart) instead of dropping them as invalid.")
     var conntrackLoose = false
 
@@ -207,6 +210,11 @@ struct Swiveld: AsyncParsableCommand {
         guard (1...16_777_216).contains(conntrackMax) else { throw ValidationError("--conntrack-max must be 1-16777216") }
         o.connections = conntrackMax
         o.looseConntrack = conntrackLoose
+        if let datapathCPU {
+            let cpus = sysconf(Int32(_SC_NPROCESSORS_ONLN))
+            guard datapathCPU >= 0, datapathCPU < cpus else { throw ValidationError("--datapath-cpu must be 0-\(cpus - 1)") }
+            o.datapathCPU = datapathCPU
+        }
         return o
     }
 }

@@ -65,3 +65,7 @@ int vsw_if_get_mtu(const char *name, int *mtu);
 int vsw_if_get_flags(const char *name, int *flags);
 int vsw_if_set_up(const char *name);
 int vsw_if_get_hwaddr(const char *name, uint8_t mac[6]);
+
+/* CPU affinity of one thread (tid 0: the caller): only `cpu`, or (exclude != 0) every online CPU but
+   `cpu`. CPU_SET and friends are macros Swift cannot import. Returns 0 or -errno. */
+int vsw_set_thread_affinity(pid_t tid, int cpu, int exclude);
