@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sched.h>
+#include <pthread.h>
 #include <net/if.h>
 #include <netinet/in.h>
 
@@ -94,4 +95,9 @@ int vsw_set_thread_affinity(pid_t tid, int cpu, int exclude) {
         CPU_SET(cpu, &set);
     }
     return sched_setaffinity(tid, sizeof set, &set) == 0 ? 0 : -errno;
+}
+
+int vsw_set_thread_name(const char *name) {
+    int rc = pthread_setname_np(pthread_self(), name);
+    return rc == 0 ? 0 : -rc;
 }

@@ -65,6 +65,8 @@ public final class SwitchRuntime: Sendable {
         let logger = self.logger
         if let cpu { Affinity.keepThreadsOff(cpu: cpu, logger: logger) }
         let thread = Thread {
+            // Named for top -H, perf and /proc (Foundation's name does not reach the kernel here).
+            _ = vsw_set_thread_name("swivel-datapath")
             if let cpu {
                 let rc = vsw_set_thread_affinity(0, Int32(clamping: cpu), 0)
                 if rc != 0 { logger.error("datapath: cannot pin to CPU \(cpu): \(String(cString: strerror(-rc)))") }

@@ -204,4 +204,39 @@ struct HostileInputTests {
         let drops = try lab.portDoc("t2")["drops"] as? [String: Int] ?? [:]
         #expect(drops.isEmpty, "\(drops)")
     }
+
+    /// `--datapath-cpu`: the datapath thread alone on its CPU, the API's and everything else's threads off
+    /// it, so reading the switch takes no CPU time from forwarding.
+    @Test(.enabled(if: ProcessInfo.processInfo.activeProcessorCount >= 2, "needs two CPUs"))
+    func theDatapathCPUIsTheDatapathsAlone() throws {
+        let lab = Lab()
+        defer { lab.cleanup() }
+        try lab.startWithVethHosts(1...2, extra: ["--datapath-cpu", "1", "--metrics-listen", "127.0.0.1:19466"])
+        #expect(try lab.ping(from: 1, to: 2))
+        _ = try Shell.run("curl -sf http://127.0.0.1:19466/metrics")   // the metrics threads exist now
+        let pid = try #require(lab.daemon?.processIdentifier)
+        // "0,2-3" -> [0, 2, 3]
+        func cpus(_ list: String) -> Set<Int> {
+            Set(list.split(separator: ",").flatMap { part -> [Int] in
+                let ends = part.split(separator: "-").compactMap { Int($0) }
+                return ends.count == 2 ? Array(ends[0]...ends[1]) : ends
+            })
+        }
+        var datapath = 0, others = 0
+        for task in try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") {
+            let name = (try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/comm", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            let status = (try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/status", encoding: .utf8)) ?? ""
+            let allowed = status.split(separator: "\n").first { $0.hasPrefix("Cpus_allowed_list:") }?.split(separator: "\t").last.map(String.init) ?? ""
+            if name == "swivel-datapath" {
+                datapath += 1
+                #expect(cpus(allowed) == [1], "the datapath thread may run on \(allowed)")
+            } else {
+                others += 1
+                #expect(!cpus(allowed).contains(1), "thread \(name) may run on the datapath's CPU: \(allowed)")
+            }
+        }
+        #expect(datapath == 1 && others > 1)
+        let refused = try Shell.run("\(Binaries.swiveld) --datapath-cpu 4096 --socket /tmp/\(lab.tag)-x.sock --state-file none", check: false)
+        #expect(refused.status == 2 && refused.err.contains("--datapath-cpu must be"), "\(refused.err)")
+    }
 }

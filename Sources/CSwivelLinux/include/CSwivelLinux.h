@@ -69,3 +69,7 @@ int vsw_if_get_hwaddr(const char *name, uint8_t mac[6]);
 /* CPU affinity of one thread (tid 0: the caller): only `cpu`, or (exclude != 0) every online CPU but
    `cpu`. CPU_SET and friends are macros Swift cannot import. Returns 0 or -errno. */
 int vsw_set_thread_affinity(pid_t tid, int cpu, int exclude);
+
+/* The calling thread's name as the kernel shows it (comm, 15 characters); pthread_setname_np is a GNU
+   extension Swift does not see. Returns 0 or -errno. */
+int vsw_set_thread_name(const char *name);
