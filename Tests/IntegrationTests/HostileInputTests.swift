@@ -201,8 +201,9 @@ struct HostileInputTests {
         try lab.startSwitch(["--config", config])
         try lab.adoptTap(2)
         #expect(try lab.ping(from: 1, to: 2), "frames through a TAP whose header size was 12")
+        // A frame read two bytes off shows as one of these (port-down while the TAP moves is expected).
         let drops = try lab.portDoc("t2")["drops"] as? [String: Int] ?? [:]
-        #expect(drops.isEmpty, "\(drops)")
+        #expect(drops["runt"] == nil && drops["truncated"] == nil && drops["bad-offload-header"] == nil, "\(drops)")
     }
 
     /// `--datapath-cpu`: the datapath thread alone on its CPU, the API's and everything else's threads off
