@@ -16,6 +16,8 @@ let package = Package(
         .library(name: "SwivelPorts", targets: ["SwivelPorts"]),
         .library(name: "SwivelControl", targets: ["SwivelControl"]),
         .library(name: "SwivelRuntime", targets: ["SwivelRuntime"]),
+        // The fuzz targets' decoders and oracles (Fuzz/ builds them with libFuzzer; a test replays the corpora).
+        .library(name: "SwivelFuzzing", targets: ["SwivelFuzzing"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
@@ -47,6 +49,9 @@ let package = Package(
             "SwivelPacket",
             .product(name: "Yams", package: "Yams"),
         ]),
+        // Fuzzing: a structure-aware frame decoder, the pipeline's invariants, the model's round trips.
+        // Platform-free, like what it drives.
+        .target(name: "SwivelFuzzing", dependencies: ["SwivelPacket", "SwivelPipeline", "SwivelControl"]),
         // Runs the datapath thread and answers control requests between batches.
         .target(name: "SwivelRuntime", dependencies: [
             "SwivelPacket", "SwivelPipeline", "SwivelPorts", "SwivelControl", "CLiburing", "CSwivelLinux",
@@ -87,6 +92,8 @@ let package = Package(
         .testTarget(name: "SwivelPortsTests", dependencies: ["SwivelPorts", "SwivelPipeline", "SwivelPacket"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "SwivelControlTests", dependencies: ["SwivelControl"]),
+        // Replays Fuzz/corpus through the fuzz targets' code: every committed input, every run.
+        .testTarget(name: "SwivelFuzzingTests", dependencies: ["SwivelFuzzing", "SwivelPipeline"]),
         // Real namespaces, veth pairs, TAPs and a real swiveld (needs root).
         .testTarget(name: "IntegrationTests", dependencies: ["swiveld", "swivelctl", "swivel-cni"], exclude: ["Helpers"]),
     ]

@@ -4,39 +4,8 @@ import SwivelClient
 import SwivelControl
 import SwivelPacket
 
-/// The network configuration on stdin: the standard keys and Swivel's (`network`, `socket`, `mtu`,
-/// `security_groups`).
-struct NetConf {
-    var cniVersion: String
-    var name: String
-    var network: String
-    var socket: String
-    var mtu: Int?
-    var maxMacs: Int?
-    var securityGroups: [String]
-    /// The `ipam` object as given, passed whole to a delegated IPAM plugin.
-    var ipam: [String: Any]?
-    var raw: [String: Any]
-
-    static func parse(_ data: Data) throws -> NetConf {
-        guard let raw = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-            throw CNIError(code: 6, msg: "failed to decode the network configuration (expected a JSON object on stdin)")
-        }
-        return NetConf(cniVersion: raw["cniVersion"] as? String ?? "0.4.0", name: raw["name"] as? String ?? "",
-                       network: raw["network"] as? String ?? NetworkConfig.defaultNetworkName,
-                       socket: raw["socket"] as? String ?? "/run/swivel/swiveld.sock", mtu: raw["mtu"] as? Int,
-                       maxMacs: raw["max_macs"] as? Int,
-                       securityGroups: raw["security_groups"] as? [String] ?? [],
-                       ipam: raw["ipam"] as? [String: Any], raw: raw)
-    }
-}
-
-/// A CNI error result (spec section "Error"): code, msg, details.
-struct CNIError: Error {
-    var code: Int
-    var msg: String
-    var details: String = ""
-
+extension CNIError {
+    /// The error result on stdout (spec section "Error"), and a line on stderr.
     func report(version: String) {
         let doc: [String: Any] = ["cniVersion": version, "code": code, "msg": msg, "details": details]
         if let data = try? JSONSerialization.data(withJSONObject: doc, options: [.sortedKeys]) {
@@ -49,71 +18,23 @@ struct CNIError: Error {
 struct Plugin {
     let config: NetConf
     let environment: [String: String]
-    var containerID: String { environment["CNI_CONTAINERID"] ?? "" }
-    var netns: String { environment["CNI_NETNS"] ?? "" }
-    var ifname: String { environment["CNI_IFNAME"] ?? "eth0" }
+    var containerID: String { arguments.containerID }
+    var netns: String { arguments.netns }
+    var ifname: String { arguments.ifname }
     var client: APIClient { APIClient(socketPath: config.socket) }
 
-    /// `CNI_ARGS` ("K=V;K=V"), as the spec passes per-attachment arguments.
-    var cniArgs: [String: String] {
-        var out: [String: String] = [:]
-        for pair in (environment["CNI_ARGS"] ?? "").split(separator: ";") {
-            // "K=" is K with an empty value (it must not vanish: SECURITY_GROUPS= is refused, not ignored).
-            let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            if kv.count == 2 { out[String(kv[0])] = String(kv[1]) }
-        }
-        return out
-    }
+    /// The runtime's environment, read and checked (SwivelControl's CNIEnvironment, which the fuzzer drives).
+    var arguments: CNIEnvironment { CNIEnvironment(environment) }
+    var cniArgs: [String: String] { arguments.args }
+    var securityGroups: [String] { arguments.securityGroups(config) }
+    func validate() throws { try arguments.validate(config) }
 
-    /// The port's security groups: `SECURITY_GROUPS=a,b` in CNI_ARGS (this attachment's) when given,
-    /// otherwise the network configuration's `security_groups`. An empty `SECURITY_GROUPS=` is refused
-    /// (`validate`): a per-attachment argument may replace the groups, never strip them.
-    var securityGroups: [String] {
-        if let list = cniArgs["SECURITY_GROUPS"] { return list.split(separator: ",").map(String.init).filter { !$0.isEmpty } }
-        return config.securityGroups
-    }
-
-    /// Checks what comes from the runtime before any of it reaches a command line, a path or the API:
-    /// the interface name and container id (both end up in `ip` commands and the port's name), the IPAM
-    /// type (a file name in CNI_PATH), and the per-attachment arguments.
-    func validate() throws {
-        if let name = environment["CNI_IFNAME"], !TextFormat.interfaceName.accepts(name) {
-            throw CNIError(code: 4, msg: "CNI_IFNAME '\(name)' is not \(TextFormat.interfaceName.expectation)")
-        }
-        if let id = environment["CNI_CONTAINERID"], !id.isEmpty,
-           id.utf8.count > 256 || !id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "." || $0 == "-") }) {
-            throw CNIError(code: 4, msg: "CNI_CONTAINERID must be letters, digits, '_', '.' or '-' (at most 256)")
-        }
-        if let type = config.ipam?["type"] {
-            guard let name = type as? String, TextFormat.name.accepts(name) else {
-                throw CNIError(code: 7, msg: "ipam.type '\(type)' is not a plugin name (\(TextFormat.name.expectation))")
-            }
-        }
-        if let list = cniArgs["SECURITY_GROUPS"], securityGroups.isEmpty {
-            throw CNIError(code: 7, msg: "SECURITY_GROUPS='\(list)' names no group: a CNI argument may replace the port's security groups, not remove them")
-        }
-        for g in securityGroups where !TextFormat.name.accepts(g) {
-            throw CNIError(code: 7, msg: "security group '\(g)' is not \(TextFormat.name.expectation)")
-        }
-    }
-
-    /// The port's name in swiveld: derived from the attachment (container, interface), so DEL and GC find
-    /// it from the attachment alone. The hash of the whole attachment keeps two containers whose ids share
-    /// their first 12 characters apart.
-    var portName: String { Self.portName(containerID: containerID, ifname: ifname) }
-    static func portName(containerID: String, ifname: String) -> String {
-        "cni-\(containerID.prefix(12))-\(String(format: "%08x", hash(containerID: containerID, ifname: ifname)))-\(ifname)"
-    }
-    static func hash(containerID: String, ifname: String) -> UInt32 {
-        var h: UInt32 = 0x811C_9DC5
-        for b in "\(containerID)/\(ifname)".utf8 { h = (h ^ UInt32(b)) &* 0x0100_0193 }
-        return h
-    }
+    var portName: String { arguments.portName }
     /// MACs a CNI port may learn unless the network configuration says `max_macs` (port security pins
     /// the container's own; a few more allow for a nested bridge without letting one container fill
     /// the network's table).
     static let defaultMaxMACs = 4
-    var attachmentHash: UInt32 { Self.hash(containerID: containerID, ifname: ifname) }
+    var attachmentHash: UInt32 { arguments.attachmentHash }
     var hostDevice: String { "swc" + String(format: "%08x", attachmentHash) }
     /// The container interface's MAC, chosen here (locally administered, from the attachment) so the
     /// plugin knows it without asking the kernel.

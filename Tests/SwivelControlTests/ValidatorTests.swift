@@ -155,5 +155,16 @@ import Yams
             }
         }
     }
-}
 
+    /// Found by FuzzCNI: an interface name with '@' made a port name the API refuses.
+    @Test func cniPortNamesAreNamesForEveryValidInterfaceName() throws {
+        let conf = try NetConf.parse(Data(#"{"cniVersion": "1.0.0", "name": "n"}"#.utf8))
+        for ifname in ["eth0", "@eth0", "a+b", "x.y", "-", "_"] {
+            let env = CNIEnvironment(["CNI_CONTAINERID": "abcdef1851234567", "CNI_IFNAME": ifname])
+            #expect(throws: Never.self) { try env.validate(conf) }
+            #expect(TextFormat.name.accepts(env.portName), "\(ifname) -> \(env.portName)")
+        }
+        let a = CNIEnvironment(["CNI_CONTAINERID": "c1", "CNI_IFNAME": "a@b"]), b = CNIEnvironment(["CNI_CONTAINERID": "c1", "CNI_IFNAME": "a_b"])
+        #expect(a.portName != b.portName)
+    }
+}
