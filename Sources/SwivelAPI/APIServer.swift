@@ -19,7 +19,7 @@ public enum APIServer {
                 let q = Query(request)
                 let owner = try q.text("owner", .name) ?? "api"
                 let dryRun = try q.flag("dry_run")
-                let document = try await request.decode(as: NetworkConfig.self, context: context)
+                let document = try await document(NetworkConfig.self, request)
                 return try await runtime.apply(document, owner: owner, dryRun: dryRun)
             }
         }
@@ -44,7 +44,7 @@ public enum APIServer {
             try await answer {
                 let bytes = try await request.body.collect(upTo: 1 << 16)
                 let body = bytes.readableBytes == 0 ? nil
-                    : try JSONDecoder().decode(ConntrackFlushRequest.self, from: Data(bytes.readableBytesView))
+                    : try strictDecode(ConntrackFlushRequest.self, Data(bytes.readableBytesView))
                 return ["flushed": try await runtime.flushConntrack(port: body?.port)]
             }
         }
@@ -65,31 +65,31 @@ public enum APIServer {
                 // error, never a silent flush of everything.
                 let bytes = try await request.body.collect(upTo: 1 << 16)
                 let body = bytes.readableBytes == 0 ? nil
-                    : try JSONDecoder().decode(FDBFlushRequest.self, from: Data(bytes.readableBytesView))
+                    : try strictDecode(FDBFlushRequest.self, Data(bytes.readableBytesView))
                 return ["flushed": try await runtime.flushFDB(network: body?.network, port: body?.port)]
             }
         }
         router.post("/v1/actions/fdb-add") { request, context in
-            try await answer { try await runtime.addStaticFDB(try await request.decode(as: FDBEntryRequest.self, context: context)) }
+            try await answer { try await runtime.addStaticFDB(try await document(FDBEntryRequest.self, request)) }
         }
         router.post("/v1/actions/fdb-del") { request, context in
-            try await answer { try await runtime.removeFDB(try await request.decode(as: FDBEntryRequest.self, context: context)) }
+            try await answer { try await runtime.removeFDB(try await document(FDBEntryRequest.self, request)) }
         }
         router.get("/v1/state/routes") { _, _ in try json(await runtime.routes()) }
         router.get("/v1/state/neighbors") { _, _ in try json(await runtime.neighbors()) }
         router.post("/v1/actions/route-add") { request, context in
-            try await answer { try await runtime.addRoute(try await request.decode(as: RouteRequest.self, context: context)) }
+            try await answer { try await runtime.addRoute(try await document(RouteRequest.self, request)) }
         }
         router.post("/v1/actions/route-del") { request, context in
-            try await answer { try await runtime.removeRoute(try await request.decode(as: RouteRequest.self, context: context)) }
+            try await answer { try await runtime.removeRoute(try await document(RouteRequest.self, request)) }
         }
         router.post("/v1/actions/flows-flush") { _, _ in try json(["flushed": await runtime.flushFlows()]) }
         router.get("/v1/health") { _, _ in try json(["status": "ok"]) }
         router.post("/v1/actions/trace") { request, context in
-            try await answer { try await runtime.trace(try await request.decode(as: TraceRequest.self, context: context)) }
+            try await answer { try await runtime.trace(try await document(TraceRequest.self, request)) }
         }
         router.post("/v1/actions/trace-live") { request, context in
-            try await answer { try await runtime.liveTrace(try await request.decode(as: LiveTraceRequest.self, context: context)) }
+            try await answer { try await runtime.liveTrace(try await document(LiveTraceRequest.self, request)) }
         }
         router.get("/v1/capture") { request, _ in try await capture(request, runtime: runtime) }
 
@@ -122,7 +122,7 @@ public enum APIServer {
         router.put("/v1/\(collection)/:name") { request, context in
             try await answer {
                 let dryRun = try Query(request).flag("dry_run")
-                let object = try await request.decode(as: T.self, context: context)
+                let object = try await document(T.self, request)
                 return try await runtime.put(object, into: list, name: context.parameters.get("name") ?? "", dryRun: dryRun)
             }
         }
@@ -132,6 +132,36 @@ public enum APIServer {
                                          dryRun: try Query(request).flag("dry_run"))
             }
         }
+    }
+
+    /// A request's JSON body as `T`. At most 16 MiB; `null` is refused wherever it stands (an optional key
+    /// is left out, never set to null: the model has no "unset" value, and accepting null would make
+    /// `{"owner": null}` mean something the spec does not say).
+    static func document<T: Decodable>(_ type: T.Type, _ request: Request) async throws -> T {
+        let bytes = try await request.body.collect(upTo: 16 << 20)
+        return try strictDecode(type, Data(bytes.readableBytesView))
+    }
+
+    static func strictDecode<T: Decodable>(_ type: T.Type, _ data: Data) throws -> T {
+        if let root = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]), let path = nullPath(root, "") {
+            throw RequestError("invalid-body", "\(path.isEmpty ? "the body" : path) is null: leave an optional key out instead")
+        }
+        return try JSONDecoder().decode(type, from: data)
+    }
+
+    /// Where the first null is, as a path ("overlay.owner", "rules[2]"), or nil.
+    static func nullPath(_ node: Any, _ path: String) -> String? {
+        if node is NSNull { return path }
+        if let map = node as? [String: Any] {
+            for key in map.keys.sorted() {
+                if let found = nullPath(map[key] as Any, path.isEmpty ? key : "\(path).\(key)") { return found }
+            }
+        } else if let list = node as? [Any] {
+            for (i, element) in list.enumerated() {
+                if let found = nullPath(element, "\(path)[\(i)]") { return found }
+            }
+        }
+        return nil
     }
 
     /// Runs a handler and turns a refused request into a JSON error with a stable code.
