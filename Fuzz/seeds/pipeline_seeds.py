@@ -3,7 +3,8 @@
 (connections that fill the table or are revoked by a rule change, ARP that parks packets, routed frames).
 Each input is encoded for PipelineFuzzer's decoder: raw frames (FrameRecipe kind 0), no offload, no cut.
   usage: Fuzz/seeds/pipeline_seeds.py   (idempotent: rewrites the seed-* files)"""
-import os, struct
+import glob, os, struct
+from scapy.utils import rdpcap
 from scapy.layers.l2 import Ether, ARP
 from scapy.layers.inet import IP, UDP, TCP, ICMP
 
@@ -56,4 +57,13 @@ write("storm", run([batch([frame(1, Ether(src=B, dst="ff:ff:ff:ff:ff:ff") / IP(s
 # Routed across, after ARP resolves: green -> blue's b.
 write("routed", run([batch([frame(4, routed(0)),
                             frame(1, Ether(src=B, dst=RBLUE) / ARP(op=2, hwsrc=B, psrc="10.1.0.99", hwdst=RBLUE, pdst="10.1.0.1"))])]))
+# The pcap fixtures of the test suite, frame by frame, in batches of up to six, on the access ports in turn
+# (raw frames longer than the decoder's 2 048 bytes are cut there).
+fixtures = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Tests", "SwivelPortsTests", "Fixtures")
+for path in sorted(glob.glob(os.path.join(fixtures, "*", "*.pcap"))):
+    packets = [bytes(p) for p in rdpcap(path)]
+    name = os.path.basename(os.path.dirname(path)) + "-" + os.path.basename(path)[:-5]
+    for i in range(0, len(packets), 6):
+        chunk = packets[i:i + 6]
+        write(f"fixture-{name}-{i // 6}", run([batch([frame(j % 5, raw) for j, raw in enumerate(chunk)])]))
 print("seeds written to", os.path.normpath(OUT))
