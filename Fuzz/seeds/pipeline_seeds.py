@@ -52,6 +52,8 @@ routed = lambda i: Ether(src="02:00:00:00:00:0d", dst=RGREEN) / IP(src=IPGREEN, 
 write("arp-queue", run([batch([frame(4, routed(i)) for i in range(5)])], ticks=4))
 # Denied by rule: tcp/23 from b into the guarded port.
 write("acl-deny", run([batch([frame(1, Ether(src=B, dst=A) / IP(src=IPB, dst=IPA) / TCP(sport=4000, dport=23, flags="S"))])]))
+# Routed into green (MTU 1000) with don't-fragment: fragmentation needed.
+write("frag-needed", run([batch([frame(1, Ether(src=B, dst=RBLUE) / IP(src=IPB, dst=IPGREEN, flags="DF") / UDP(sport=5000, dport=53) / (b"z" * 1200))])]))
 # Floods from the storm-controlled port: the third in a second is dropped.
 write("storm", run([batch([frame(1, Ether(src=B, dst="ff:ff:ff:ff:ff:ff") / IP(src=IPB, dst="10.1.0.255") / UDP(dport=9)) for _ in range(4)])]))
 # Routed across, after ARP resolves: green -> blue's b.

@@ -23,6 +23,34 @@ public enum Offload {
         return nil
     }
 
+    /// Whether a partial checksum's place (`csumStart`, `csumOffset` from a virtio-net header a guest wrote)
+    /// is the checksum field of the frame's TCP or UDP header, right behind the IP header, as every kernel
+    /// that sends partial checksums puts it. Anywhere else, finishing the checksum would write into bytes
+    /// other stages have already judged: the MACs, the IP addresses, an IPv6 extension header.
+    @inlinable
+    public static func checksumIsInTransportHeader(_ p: UnsafeRawPointer, length: Int, l3Offset: Int, etherType: UInt16,
+                                                   offload: OffloadInfo) -> Bool {
+        let start = Int(offload.csumStart), field = Int(offload.csumOffset)
+        let proto: UInt8
+        switch etherType {
+        case EtherType.ipv4:
+            guard length >= l3Offset + 20 else { return false }
+            let ihl = Int(p.load(fromByteOffset: l3Offset, as: UInt8.self) & 0x0F) * 4
+            guard ihl >= 20, start == l3Offset + ihl else { return false }
+            proto = p.load(fromByteOffset: l3Offset + 9, as: UInt8.self)
+        case EtherType.ipv6:
+            guard length >= l3Offset + 40, start == l3Offset + 40 else { return false }
+            proto = p.load(fromByteOffset: l3Offset + 6, as: UInt8.self)
+        default:
+            return false
+        }
+        switch proto {
+        case IPProtocol.tcp: return field == 16 && start + 18 <= length
+        case IPProtocol.udp: return field == 6 && start + 8 <= length
+        default: return false
+        }
+    }
+
     /// Splits a TCP GSO super-frame (IPv4 or IPv6) into MSS-sized frames with complete checksums,
     /// as the kernel's own GSO does: IPv4 IDs increase per segment, sequence numbers advance, FIN and PSH
     /// stay on the last segment and CWR on the first. Appends the segments to `output`; the original

@@ -38,6 +38,12 @@ public enum ParseStage {
                 // A group or all-zero source can never be a destination: learning it would poison the FDB.
                 if eth.source.isMulticast || eth.source == .zero {
                     decisions[i] = .drop(.invalidSource)
+                } else if m.pointee.offload.needsChecksum
+                            && !Offload.checksumIsInTransportHeader(pool.data(f), length: Int(m.pointee.length), l3Offset: Int(eth.l3Offset),
+                                                                     etherType: eth.etherType, offload: m.pointee.offload) {
+                    // The switch finishes partial checksums where the header says: pointed at the MACs or the
+                    // IP addresses, it would rewrite them after port security checked them (found by FuzzPipeline).
+                    decisions[i] = .drop(.badOffload)
                 } else {
                     decisions[i] = .undecided
                 }
