@@ -15,7 +15,8 @@
 #
 # Leak detection is off (-detect_leaks=0): the datapath allocates its tables once for the life of the
 # process and never frees them, which LeakSanitizer reports at exit; ASan still catches every bad access.
-# Environment: SECONDS_PER_TARGET, TARGETS ["FuzzPipeline FuzzModel FuzzPacketSpec FuzzCNI"].
+# Environment: SECONDS_PER_TARGET, TARGETS ["FuzzPipeline FuzzModel FuzzPacketSpec FuzzCNI"], RUNS (stop a
+# target after this many inputs, whichever comes first with the time: RUNS=10000000 for the long-run goal).
 # Prints one line per target: "FUZZ target=T executions=N cov=C new_inputs=K crashes=0 seconds=S".
 set -uo pipefail
 cd "$(dirname "$0")"
@@ -26,6 +27,7 @@ MODE=short; [ "${1:-}" = --long ] && MODE=long; [ "${1:-}" = --merge ] && MODE=m
 SECS=${SECONDS_PER_TARGET:-$([ "$MODE" = long ] && echo 3600 || echo 30)}
 TARGETS=${TARGETS:-FuzzPipeline FuzzModel FuzzPacketSpec FuzzCNI}
 corpus_of() { case "$1" in FuzzPipeline) echo corpus/pipeline ;; FuzzModel) echo corpus/model ;; FuzzPacketSpec) echo corpus/packet-spec ;; FuzzCNI) echo corpus/cni ;; esac; }
+runs_flag() { [ -n "${RUNS:-}" ] && echo "-runs=$RUNS"; }
 dict_of() { [ -f "dict/$1.dict" ] && echo "-dict=dict/$1.dict"; }
 
 # Resolve with the root package's versions, then build every target with coverage and ASan in one flag.
@@ -51,7 +53,7 @@ for t in $TARGETS; do
         rm -f "$c"/*; cp "$tmp"/* "$c"/; rm -rf "$tmp"
         echo "FUZZ target=$t merged=$(ls "$c" | wc -l)"; continue ;;
     long)
-        ".build/release/$t" $(dict_of "$t") -max_total_time="$SECS" -print_final_stats=1 -rss_limit_mb=4096 -detect_leaks=0 "$c" >"$log" 2>&1 ;;
+        ".build/release/$t" $(dict_of "$t") $(runs_flag) -max_total_time="$SECS" -print_final_stats=1 -rss_limit_mb=4096 -detect_leaks=0 "$c" >"$log" 2>&1 ;;
     short)
         scratch=$(mktemp -d); cp "$c"/* "$scratch"/ 2>/dev/null
         ".build/release/$t" $(dict_of "$t") -max_total_time="$SECS" -print_final_stats=1 -rss_limit_mb=4096 -detect_leaks=0 "$scratch" >"$log" 2>&1 ;;
