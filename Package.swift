@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "SwivelPipeline", targets: ["SwivelPipeline"]),
         .library(name: "SwivelPorts", targets: ["SwivelPorts"]),
         .library(name: "SwivelControl", targets: ["SwivelControl"]),
+        .library(name: "SwivelCompiler", targets: ["SwivelCompiler"]),
         .library(name: "SwivelRuntime", targets: ["SwivelRuntime"]),
         // The fuzz targets' decoders and oracles (Fuzz/ builds them with libFuzzer; a test replays the corpora).
         .library(name: "SwivelFuzzing", targets: ["SwivelFuzzing"]),
@@ -44,6 +45,9 @@ let package = Package(
             "SwivelPacket", "SwivelPipeline", "CSwivelLinux", "CLiburing", "CPcap",
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
+        // Compiling a validated model into the pipeline's tables (ids, memberships, routing, security groups,
+        // overlay) and installing it between batches. Platform-free: the model fuzzer drives it in memory.
+        .target(name: "SwivelCompiler", dependencies: ["SwivelPacket", "SwivelPipeline", "SwivelControl"]),
         // The network model, config parsing/validation and API document types (Codable).
         .target(name: "SwivelControl", dependencies: [
             "SwivelPacket",
@@ -51,10 +55,10 @@ let package = Package(
         ]),
         // Fuzzing: a structure-aware frame decoder, the pipeline's invariants, the model's round trips.
         // Platform-free, like what it drives.
-        .target(name: "SwivelFuzzing", dependencies: ["SwivelPacket", "SwivelPipeline", "SwivelControl"]),
+        .target(name: "SwivelFuzzing", dependencies: ["SwivelPacket", "SwivelPipeline", "SwivelControl", "SwivelCompiler"]),
         // Runs the datapath thread and answers control requests between batches.
         .target(name: "SwivelRuntime", dependencies: [
-            "SwivelPacket", "SwivelPipeline", "SwivelPorts", "SwivelControl", "CLiburing", "CSwivelLinux",
+            "SwivelPacket", "SwivelPipeline", "SwivelPorts", "SwivelControl", "SwivelCompiler", "CLiburing", "CSwivelLinux",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
@@ -92,6 +96,7 @@ let package = Package(
         .testTarget(name: "SwivelPortsTests", dependencies: ["SwivelPorts", "SwivelPipeline", "SwivelPacket"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "SwivelControlTests", dependencies: ["SwivelControl"]),
+        .testTarget(name: "SwivelCompilerTests", dependencies: ["SwivelCompiler", "SwivelControl", "SwivelPipeline", "SwivelPacket"]),
         // Replays Fuzz/corpus through the fuzz targets' code: every committed input, every run.
         .testTarget(name: "SwivelFuzzingTests", dependencies: ["SwivelFuzzing", "SwivelPipeline"]),
         // Real namespaces, veth pairs, TAPs and a real swiveld (needs root).

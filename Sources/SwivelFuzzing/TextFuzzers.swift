@@ -3,15 +3,20 @@ import SwivelControl
 import SwivelPacket
 
 /// The network model from untrusted text: any YAML or JSON document either is refused with errors or
-/// validates, and a document that validates survives the state file's round trip unchanged. The state
-/// recovery of any text yields a state the validator accepts.
+/// validates, and a document that validates survives the state file's round trip unchanged and compiles
+/// and installs into a pipeline (`ModelInstallOracle`). The state recovery of any text yields a state the
+/// validator accepts.
 public enum ModelFuzzer {
     public static func run(_ data: [UInt8]) throws(PipelineFuzzer.Violation) {
         let text = String(decoding: data, as: UTF8.self)
-        if let config = try? ConfigLoader.parse(text, file: "fuzz") { try roundTrip(config) }
+        if let config = try? ConfigLoader.parse(text, file: "fuzz") {
+            try roundTrip(config)
+            try ModelInstallOracle.check(config)
+        }
         if let config = try? JSONDecoder().decode(NetworkConfig.self, from: Data(data)),
            Validator.validate(config, file: "api").isEmpty {
             try roundTrip(config)
+            try ModelInstallOracle.check(config)
         }
         let (recovered, _) = StateRecovery.recover(text, file: "fuzz")
         let errors = Validator.validate(recovered, file: "fuzz")

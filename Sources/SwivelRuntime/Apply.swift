@@ -1,46 +1,39 @@
 import Foundation
 import Logging
+import SwivelCompiler
 import SwivelControl
 import SwivelPacket
 import SwivelPipeline
 import SwivelPorts
 
-/// The desired state the datapath runs, and the ids its names were given. Lives on the datapath thread.
-public struct AppliedModel: Sendable {
+/// The desired state the datapath runs, the ids its names were given and what it compiled to. Lives on
+/// the datapath thread.
+public struct AppliedModel: @unchecked Sendable {
     public var desired = NetworkConfig()
-    public var networkIDs: [String: UInt16] = [:]
-    public var portIDs: [String: UInt16] = [:]
-    /// The VXLAN port's id while an overlay is configured.
-    public var overlayPortID: UInt16?
+    public var numbering = Numbering()
+    public var compiled: CompiledModel
     /// Bumped by every apply: a plan made against an older version is refused and made again.
     public var version = 0
-    public init() {}
-    public init(desired: NetworkConfig, networkIDs: [String: UInt16], portIDs: [String: UInt16], overlayPortID: UInt16? = nil,
-                version: Int) {
-        self.desired = desired; self.networkIDs = networkIDs; self.portIDs = portIDs; self.overlayPortID = overlayPortID
-        self.version = version
-    }
+    public init(maxPorts: Int) { compiled = .empty(maxPorts: maxPorts) }
+
+    public var networkIDs: [String: UInt16] { numbering.networkIDs }
+    public var portIDs: [String: UInt16] { numbering.portIDs }
+    /// The VXLAN port's id while an overlay is configured.
+    public var overlayPortID: UInt16? { numbering.overlayPortID }
 }
 
-/// A change worked out off the datapath: new ids, newly opened ports and the new routing snapshot.
+/// A change worked out off the datapath: the numbering, the newly opened ports and the compiled tables.
 /// Installing it on the datapath thread is quick (no syscalls but closing removed ports, no table builds).
 /// Made on a control thread and handed to the datapath thread through the mailbox, never used by both.
 struct ApplyPlan: @unchecked Sendable {
     var base: Int
     var desired: NetworkConfig
-    var networkIDs: [String: UInt16]
-    var portIDs: [String: UInt16]
+    var numbering: Numbering
+    var compiled: CompiledModel
     /// Ports to (re)create: opened already, keyed by name.
     var opened: [String: any SwivelPorts.Port]
-    /// Ports to stop: removed, or re-created because their kind or device changed.
-    var closing: [UInt16]
-    var routing: Routing
-    var security: SecurityTable
     /// The VXLAN port: opened now when the overlay is new or its sockets change, nil otherwise.
     var openedOverlay: VxlanPort?
-    var overlayPortID: UInt16?
-    /// VNIs, remote VTEPs and settings, without the port id (filled in at install).
-    var overlayNetworks: [UInt16: (vni: UInt32, remotes: [UInt32])]
 }
 
 extension SwitchRuntime {
@@ -49,70 +42,30 @@ extension SwitchRuntime {
     /// hand out (neither used nor held by a port still draining).
     static func plan(from current: AppliedModel, to desired: NetworkConfig, freePortIDs: [UInt16], options: DatapathOptions,
                      logger: Logger) throws -> ApplyPlan {
-        var networkIDs: [String: UInt16] = [:]
-        var usedNetworks = Set<UInt16>()
-        var names = desired.networks.map(\.name)
-        if !names.contains(NetworkConfig.defaultNetworkName) { names.append(NetworkConfig.defaultNetworkName) }
-        for n in names { if let id = current.networkIDs[n] { networkIDs[n] = id; usedNetworks.insert(id) } }
-        var nextNetwork: UInt16 = 0
-        for n in names where networkIDs[n] == nil {
-            while usedNetworks.contains(nextNetwork) { nextNetwork += 1 }
-            guard Int(nextNetwork) < FDB.maxNetworks else { throw RequestError("too-many-networks", "at most \(FDB.maxNetworks) networks") }
-            networkIDs[n] = nextNetwork
-            usedNetworks.insert(nextNetwork)
-        }
-
-        var portIDs: [String: UInt16] = [:]
-        var closing: [UInt16] = []
-        var fresh: [PortSpec] = []
-        for spec in desired.ports {
-            if let id = current.portIDs[spec.name], let before = current.desired.ports.first(where: { $0.name == spec.name }),
-               before.kind == spec.kind, before.device == spec.device {
-                portIDs[spec.name] = id
-            } else {
-                if let id = current.portIDs[spec.name] { closing.append(id) }
-                fresh.append(spec)
-            }
-        }
-        for (name, id) in current.portIDs where !desired.ports.contains(where: { $0.name == name }) { closing.append(id) }
-        // The VXLAN port keeps its id (and sockets) unless the overlay goes or its address, port or device change.
-        var overlayPortID = current.overlayPortID
-        if let id = overlayPortID, desired.overlay?.needsNewSockets(comparedTo: current.desired.overlay) ?? true {
-            closing.append(id)
-            overlayPortID = nil
-        }
-        var free = freePortIDs.filter { id in !portIDs.values.contains(id) && id != overlayPortID }.sorted()
+        let numbering: Numbering
+        do {
+            numbering = try Numbering.assign(from: current.desired, numbered: current.numbering, to: desired,
+                                             freePortIDs: freePortIDs, maxPorts: options.maxPorts)
+        } catch { throw RequestError(error.code, error.description) }
         var opened: [String: any SwivelPorts.Port] = [:]
         var openedOverlay: VxlanPort? = nil
         do {
-            for spec in fresh {
-                guard !free.isEmpty else { throw RequestError("too-many-ports", "no free port id (at most \(options.maxPorts) ports)") }
-                let id = free.removeFirst()
-                portIDs[spec.name] = id
+            for spec in desired.ports where numbering.fresh.contains(spec.name) {
+                guard let id = numbering.portIDs[spec.name] else { continue }
                 opened[spec.name] = try makePort(spec, id: id, options: options, logger: logger)
             }
-            if let o = desired.overlay, overlayPortID == nil {
-                guard !free.isEmpty else { throw RequestError("too-many-ports", "no free port id for the overlay's VXLAN port") }
-                let id = free.removeFirst()
+            if let o = desired.overlay, numbering.freshOverlay, let id = numbering.overlayPortID {
                 openedOverlay = try makeOverlayPort(o, id: id, options: options, logger: logger)
-                overlayPortID = id
             }
         } catch {
             for p in opened.values { p.stop(ring: nil, pool: FramePool.unused) }
             throw error
         }
-        var overlayNetworks: [UInt16: (vni: UInt32, remotes: [UInt32])] = [:]
-        for n in desired.networks {
-            guard let vni = n.vni, let id = networkIDs[n.name] else { continue }
-            overlayNetworks[id] = (UInt32(vni), (n.remoteVteps ?? []).compactMap(IPv4Address.parse))
-        }
         // Routers on overlay networks fragment-check against what the underlay carries.
         let innerMTU = desired.overlay.map { o in (o.device.flatMap { LinkInfo.mtu(of: InterfaceName($0)) } ?? 1500) - Vxlan.overhead }
-        return ApplyPlan(base: current.version, desired: desired, networkIDs: networkIDs, portIDs: portIDs,
-                         opened: opened, closing: closing,
-                         routing: RoutingBuilder.build(desired, networkIDs: networkIDs, overlayMTU: innerMTU),
-                         security: SecurityBuilder.build(desired, portIDs: portIDs, maxPorts: options.maxPorts),
-                         openedOverlay: openedOverlay, overlayPortID: overlayPortID, overlayNetworks: overlayNetworks)
+        return ApplyPlan(base: current.version, desired: desired, numbering: numbering,
+                         compiled: .compile(desired, numbering: numbering, maxPorts: options.maxPorts, overlayMTU: innerMTU),
+                         opened: opened, openedOverlay: openedOverlay)
     }
 
     /// Opens the VXLAN port. From the command line a failure is an error; from a config file or the API the
@@ -154,95 +107,57 @@ extension SwitchRuntime {
         return port
     }
 
-    /// Installs a plan between batches (on the datapath thread, or before it starts).
+    /// Installs a plan between batches (on the datapath thread, or before it starts): the ports' devices
+    /// here, the tables in `Pipeline.install`.
     static func install(_ plan: ApplyPlan, on dp: Datapath, logger: Logger) {
         let old = dp.model
-        // Networks: names, limits and aging; what a removed network learned is forgotten.
-        for (name, id) in old.networkIDs where plan.networkIDs[name] != id {
-            dp.pipeline.l2.fdb.forget(network: id)
-            dp.networkNames[id] = nil
-        }
-        for (name, id) in plan.networkIDs {
-            dp.networkNames[id] = name
-            let spec = plan.desired.networks.first { $0.name == name }
-            dp.pipeline.l2.fdb.configure(network: id, limit: spec?.fdb?.maxEntries ?? FDB.defaultLimit,
-                                         agingSeconds: spec?.fdb?.agingSeconds ?? FDB.defaultAgingSeconds)
-        }
-        for id in plan.closing {
+        for id in plan.numbering.closing {
             if let p = dp.ports[Int(id)] { logger.info("port \(p.name): removed") }
-            dp.remove(port: id)
-            dp.pipeline.acl.forget(zone: id)
+            dp.detach(port: id)
         }
-        let vlanOf = Dictionary(uniqueKeysWithValues: plan.desired.networks.compactMap { n in n.vlan.map { (n.name, UInt16($0)) } })
-        for spec in plan.desired.ports {
-            guard let id = plan.portIDs[spec.name] else { continue }
-            var tagged: [UInt16: UInt16] = [:]
-            for n in spec.trunk ?? [] { if let vid = vlanOf[n], let net = plan.networkIDs[n] { tagged[vid] = net } }
-            let membership = PortMembership(untagged: spec.untaggedNetwork.flatMap { plan.networkIDs[$0] }, tagged: tagged)
-            let security = spec.addresses.map(securityPolicy)
-            let before = old.desired.ports.first { $0.name == spec.name }
-            if let port = plan.opened[spec.name] {
-                dp.add(port, membership: membership, security: security)
-            } else if before != spec {
-                dp.update(port: id, membership: membership, security: security)
-                (dp.ports[Int(id)] as? AFPacketPort)?.acceptsOffload = spec.offloads != .off
-                (dp.ports[Int(id)] as? TapPort)?.acceptsOffload = spec.offloads != .off
-                if let p = dp.ports[Int(id)] { dp.refreshState(of: p) }
-                dp.pipeline.l2.fdb.flush(port: id)
-            } else {
-                continue
-            }
-            dp.pipeline.l2.fdb.configure(port: id, limit: spec.maxMacs)
-            dp.pipeline.l2.storm.configure(port: id, pps: spec.stormControlPPS)
-            if let net = spec.untaggedNetwork.flatMap({ plan.networkIDs[$0] }) {
-                // Static MACs and port-security MACs (the port's own: they never move).
-                for text in (spec.staticMacs ?? []) + (spec.addresses ?? []).map(\.mac) {
-                    if let mac = MACAddress(text) { dp.pipeline.l2.fdb.addStatic(network: net, mac: mac, port: id) }
-                }
-            }
+        for port in plan.opened.values { dp.attach(port) }
+        if let port = plan.openedOverlay { dp.attach(port) }
+        dp.networkNames = Dictionary(plan.compiled.networks.map { ($0.id, $0.name) }, uniquingKeysWith: { a, _ in a })
+        let report = dp.pipeline.install(plan.compiled, replacing: old.compiled, removing: plan.numbering.closing)
+        for p in plan.compiled.ports {
+            (dp.ports[Int(p.id)] as? AFPacketPort)?.acceptsOffload = p.acceptsOffload
+            (dp.ports[Int(p.id)] as? TapPort)?.acceptsOffload = p.acceptsOffload
+        }
+        for port in plan.opened.values { dp.start(port) }
+        if let port = plan.openedOverlay { dp.start(port) }
+        for port in dp.activePorts { dp.refreshState(of: port) }
+        log(report, plan: plan, on: dp, logger: logger)
+        dp.model.desired = plan.desired
+        dp.model.numbering = plan.numbering
+        dp.model.compiled = plan.compiled
+        dp.model.version = old.version + 1
+    }
+
+    /// One line per port whose settings changed, and one for each changed router, security groups and overlay.
+    static func log(_ report: InstallReport, plan: ApplyPlan, on dp: Datapath, logger: Logger) {
+        let vlanOf = Dictionary(plan.desired.networks.compactMap { n in n.vlan.map { (n.name, $0) } }, uniquingKeysWith: { a, _ in a })
+        for id in report.changedPorts {
+            guard let spec = plan.compiled.port(id: id)?.spec else { continue }
             let role = spec.isTrunk
                 ? "trunk of " + (spec.trunk ?? []).map { "\($0) (vlan \(vlanOf[$0].map(String.init) ?? "-"))" }.joined(separator: ", ")
                     + (spec.native.map { ", native \($0)" } ?? "")
                 : "in network \(spec.untaggedNetwork ?? "-")"
             logger.info("port \(spec.name): \(spec.kind.rawValue) \(spec.device) \(role): \(dp.ports[Int(id)]?.state ?? "?")")
         }
-        if plan.routing.interfaces != dp.pipeline.routing.interfaces || plan.routing.routes != dp.pipeline.routing.routes {
-            for itf in plan.routing.interfaces {
-                logger.info("router \(plan.routing.routerNames[Int(itf.router)]): \(IPv4Address.format(itf.address))/\(itf.prefixLength) on network \(dp.networkNames[itf.network] ?? "?") (mac \(itf.mac), mtu \(itf.mtu))")
+        let routing = plan.compiled.routing
+        if report.routingChanged {
+            for itf in routing.interfaces {
+                logger.info("router \(routing.routerNames[Int(itf.router)]): \(IPv4Address.format(itf.address))/\(itf.prefixLength) on network \(dp.networkNames[itf.network] ?? "?") (mac \(itf.mac), mtu \(itf.mtu))")
             }
         }
-        installOverlay(plan, on: dp, logger: logger)
-        dp.pipeline.adopt(routing: plan.routing)
-        if plan.security.signature != dp.pipeline.acl.table.signature {
-            logger.info("security groups: \(plan.security.guardedCount) guarded ports, \(plan.security.rules.count - ACLRuleInfo.builtIn.count) rules, \(plan.security.classifier.entryCount) classifier entries")
+        if report.overlayChanged, let o = plan.desired.overlay, let id = plan.numbering.overlayPortID {
+            let table = plan.compiled.overlay
+            logger.info("overlay: VTEP \(o.localIP):\(table.udpPort)\(o.device.map { " on \($0)" } ?? ""): \(describe(table, names: dp.networkNames)): \(dp.ports[Int(id)]?.state ?? "?")")
         }
-        dp.pipeline.adopt(security: plan.security)
-        dp.pipeline.l2.invalidateCache()
-        dp.model = AppliedModel(desired: plan.desired, networkIDs: plan.networkIDs, portIDs: plan.portIDs,
-                                overlayPortID: plan.overlayPortID, version: old.version + 1)
-    }
-
-    /// The VXLAN port joins every network with a VNI; the new overlay snapshot goes out with the topology.
-    static func installOverlay(_ plan: ApplyPlan, on dp: Datapath, logger: Logger) {
-        guard let o = plan.desired.overlay, let id = plan.overlayPortID else {
-            dp.adopt(overlay: .none)
-            return
+        if report.securityChanged {
+            let s = plan.compiled.security
+            logger.info("security groups: \(s.guardedCount) guarded ports, \(s.rules.count - ACLRuleInfo.builtIn.count) rules, \(s.classifier.entryCount) classifier entries")
         }
-        let table = OverlayTable(port: id, localAddress: IPv4Address.parse(o.localIP) ?? 0,
-                                 udpPort: UInt16(o.udpPort ?? Int(Vxlan.defaultPort)), ttl: UInt8(o.ttl ?? 64),
-                                 dontFragment: o.df ?? true, learn: o.learn ?? true,
-                                 acceptFromAny: o.learnFromAny ?? false, networks: plan.overlayNetworks)
-        let membership = PortMembership(untagged: nil, overlay: table.networks)
-        if let port = plan.openedOverlay {
-            dp.add(port, membership: membership)
-        } else if dp.pipeline.topology.membership[Int(id)] != membership {
-            dp.update(port: id, membership: membership, security: nil)
-        }
-        let summary = describe(table, names: dp.networkNames)
-        if summary != describe(dp.pipeline.topology.overlay, names: dp.networkNames) {
-            logger.info("overlay: VTEP \(o.localIP):\(table.udpPort)\(o.device.map { " on \($0)" } ?? ""): \(summary): \(dp.ports[Int(id)]?.state ?? "?")")
-        }
-        dp.adopt(overlay: table)
     }
 
     static func describe(_ t: OverlayTable, names: [UInt16: String]) -> String {

@@ -4,6 +4,7 @@ import Synchronization
 import SwivelPacket
 import SwivelPipeline
 import SwivelPorts
+import SwivelCompiler
 import SwivelControl
 
 /// Everything one datapath thread owns: the frame pool, the pipeline and its tables, the ring and the
@@ -23,7 +24,7 @@ public final class Datapath {
     /// Removed ports whose requests are still in the ring; their completions still go to them.
     var retiring: [any Port] = []
     /// The desired state the datapath runs and the ids given to its names (datapath thread only).
-    public var model = AppliedModel()
+    public var model: AppliedModel
     let batchSize: Int
     var batch: PacketBatch
     let running = Atomic<Bool>(true)
@@ -52,62 +53,35 @@ public final class Datapath {
         pipeline = Pipeline(pool: pool, topology: Topology(maxPorts: maxPorts, networkOfPort: [:]), batchCapacity: batchSize, fdb: fdb,
                             connections: connections)
         ports = Array(repeating: nil, count: maxPorts)
+        model = AppliedModel(maxPorts: maxPorts)
         batch = PacketBatch(capacity: batchSize)
     }
 
-    /// Adds a port (control plane, before or between batches) and publishes the new topology.
-    public func add(_ port: any Port, membership: PortMembership, security: PortSecurityPolicy? = nil) {
+    /// Takes a newly opened port (between batches); its networks and settings come with the install of
+    /// the plan that opened it, and it starts after that (`start`).
+    func attach(_ port: any Port) {
         ports[Int(port.id)] = port
         activePorts = ports.compactMap { $0 }
-        publishTopology(port: Int(port.id), membership: membership, security: security)
+    }
+
+    func start(_ port: any Port) {
         port.start(ring: ring)
         refreshState(of: port)
     }
 
-    /// Changes what a port carries (networks, port security) without touching its device.
-    public func update(port id: UInt16, membership: PortMembership, security: PortSecurityPolicy?) {
-        guard ports[Int(id)] != nil else { return }
-        publishTopology(port: Int(id), membership: membership, security: security)
-    }
-
-    /// Removes a port: its device is released, what it learned is forgotten, its counters start again at 0
-    /// for whoever gets the id next. A port with requests still in the ring (a TAP's reads) keeps its id
-    /// until their completions have come back.
-    public func remove(port id: UInt16) {
+    /// Releases a port's device (its tables are reset by the install that removes it). A port with requests
+    /// still in the ring (a TAP's reads) keeps its id until their completions have come back.
+    func detach(port id: UInt16) {
         guard let port = ports[Int(id)] else { return }
         port.stop(ring: ring, pool: pool)
         ports[Int(id)] = nil
         activePorts = ports.compactMap { $0 }
-        publishTopology(port: Int(id), membership: nil, security: nil)
-        pipeline.l2.fdb.forget(port: id)
-        pipeline.l2.fdb.configure(port: id, limit: nil)
-        pipeline.l2.storm.configure(port: id, pps: nil)
-        pipeline.counters.reset(port: Int(id))
-        pipeline.states.isUp[Int(id)] = false
         if port.requestsInFlight > 0 { retiring.append(port) }
     }
 
     /// Whether a port id can be given to a new port.
     public func isFree(portID id: UInt16) -> Bool {
         Int(id) < ports.count && ports[Int(id)] == nil && !retiring.contains { $0.id == id }
-    }
-
-    func publishTopology(port: Int?, membership: PortMembership?, security: PortSecurityPolicy?, overlay: OverlayTable? = nil) {
-        let old = pipeline.topology
-        var assignment: [Int: PortMembership] = [:]
-        for i in ports.indices where ports[i] != nil { assignment[i] = old.membership[i] }
-        var policies = old.security.policies
-        if let port {
-            assignment[port] = membership
-            policies[port] = security
-        }
-        pipeline.adopt(Topology(maxPorts: ports.count, membership: assignment, security: policies, overlay: overlay ?? old.overlay))
-    }
-
-    /// Adopts new VXLAN settings (VNIs, remote VTEPs, outer headers); what was learned behind VTEPs is flushed.
-    public func adopt(overlay: OverlayTable) {
-        guard !overlay.hasSameContent(as: pipeline.topology.overlay) else { return }
-        publishTopology(port: nil, membership: nil, security: nil, overlay: overlay)
     }
 
     /// Names of the networks a port carries: the untagged one first, then the tagged ones by VLAN ID.

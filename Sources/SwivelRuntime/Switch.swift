@@ -48,7 +48,7 @@ public final class SwitchRuntime: Sendable {
         let dp = try Datapath(maxPorts: options.maxPorts, batchSize: options.batchSize, fdb: fdb,
                               connections: options.connections, logger: logger)
         dp.pipeline.acl.loose = options.looseConntrack
-        let plan = try Self.plan(from: AppliedModel(), to: config, freePortIDs: (0..<UInt16(options.maxPorts)).map { $0 },
+        let plan = try Self.plan(from: dp.model, to: config, freePortIDs: (0..<UInt16(options.maxPorts)).map { $0 },
                                  options: options, logger: logger)
         Self.install(plan, on: dp, logger: logger)
         datapath = dp
@@ -89,15 +89,6 @@ public final class SwitchRuntime: Sendable {
 
     public func ports() async throws -> [PortStateDoc] {
         try await mailbox.perform { dp in Self.portDocs(dp) }
-    }
-
-    /// The datapath form of a port's `addresses` (validated text, so every parse succeeds).
-    static func securityPolicy(_ addresses: [PortAddress]) -> PortSecurityPolicy {
-        PortSecurityPolicy(addresses: addresses.compactMap { a in
-            guard let mac = MACAddress(a.mac) else { return nil }
-            let ips = a.ips ?? []
-            return .init(mac: mac, ipv4: ips.compactMap(IPv4Address.parse), ipv6: ips.compactMap(IPv6Address.parse))
-        })
     }
 
     static func portDocs(_ dp: Datapath) -> [PortStateDoc] {

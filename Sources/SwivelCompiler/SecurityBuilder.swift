@@ -5,8 +5,8 @@ import SwivelPipeline
 /// Compiles the model's security groups into the datapath's SecurityTable (off the datapath thread).
 /// Ports with the same groups share one policy per direction; a `remote_group` rule becomes one /32 match
 /// per IPv4 address of that group's ports; every ingress policy gets the implicit DHCP allow.
-enum SecurityBuilder {
-    static func build(_ desired: NetworkConfig, portIDs: [String: UInt16], maxPorts: Int) -> SecurityTable {
+public enum SecurityBuilder {
+    public static func build(_ desired: NetworkConfig, portIDs: [String: UInt16], maxPorts: Int) -> SecurityTable {
         let guarded = desired.ports.filter { !($0.securityGroups ?? []).isEmpty && portIDs[$0.name] != nil }
         if guarded.isEmpty { return .empty(maxPorts: maxPorts) }
 

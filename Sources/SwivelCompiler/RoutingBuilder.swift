@@ -5,9 +5,9 @@ import SwivelPipeline
 /// Turns the model's routers (validated) into the datapath's routing snapshot: one interface per router
 /// and attached subnet, connected routes for those subnets, the static routes resolved to the
 /// interface their next hop is on.
-enum RoutingBuilder {
+public enum RoutingBuilder {
     /// `overlayMTU`: the inner MTU of the overlay (underlay MTU - 50), the ceiling of networks with a VNI.
-    static func build(_ config: NetworkConfig, networkIDs: [String: UInt16], overlayMTU: Int? = nil) -> Routing {
+    public static func build(_ config: NetworkConfig, networkIDs: [String: UInt16], overlayMTU: Int? = nil) -> Routing {
         var interfaces: [RouterInterface] = []
         var tables: [[RouteEntry]] = []
         for (r, router) in config.routers.enumerated() {
@@ -52,7 +52,7 @@ enum RoutingBuilder {
 
     /// A stable, locally administered MAC per router interface (02:5e + 32 bits of FNV-1a over the
     /// names and address), so a restart or a reordered config keeps the MACs hosts have cached.
-    static func routerMAC(router: String, network: String, address: UInt32) -> MACAddress {
+    public static func routerMAC(router: String, network: String, address: UInt32) -> MACAddress {
         var h: UInt32 = 0x811C_9DC5
         for b in "\(router)/\(network)/\(address)".utf8 { h = (h ^ UInt32(b)) &* 0x0100_0193 }
         return MACAddress(rawValue: 0x025E_0000_0000 | UInt64(h))
