@@ -12,7 +12,7 @@ public enum ModelInstallOracle {
 
     nonisolated(unsafe) static var pipeline = Pipeline(
         pool: FramePool(smallCount: 16, largeCount: 0, receiveReserve: 0),
-        topology: Topology(maxPorts: maxPorts, networkOfPort: [:]), batchCapacity: 4, fdb: FDB(capacity: 1 << 16),
+        topology: Topology(maxPorts: maxPorts, networkOfPort: [:]), batchCapacity: 4, fdb: FDB(capacity: 4096),
         flows: FlowTable(limit: 16), queueCapacity: 4, connections: 64)
 
     public static func check(_ config: NetworkConfig) throws(PipelineFuzzer.Violation) {
