@@ -43,6 +43,34 @@ public final class PipelineFuzzer {
 
     var securityChanged = false
 
+    /// What one input did, as the golden file (`Fuzz/golden/pipeline.tsv`) records it: the frames that left
+    /// each port (count, and a digest of their bytes and offload metadata, in order) and the drops by port
+    /// and reason. Kept only while `recording` (the fuzz target does not pay for it).
+    public struct Outcome: Equatable, CustomStringConvertible {
+        public var framesOut: [Int: Int] = [:]
+        public var digest: UInt64 = 0xCBF2_9CE4_8422_2325
+        public var drops: [String] = []
+        public var description: String {
+            let frames = framesOut.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: ",")
+            let hex = String(digest, radix: 16)
+            return "out=\(frames.isEmpty ? "-" : frames)\tdigest=\(String(repeating: "0", count: 16 - hex.count) + hex)\tdrops=\(drops.isEmpty ? "-" : drops.joined(separator: ","))"
+        }
+        mutating func fold(_ bytes: UnsafeRawBufferPointer) {
+            for b in bytes { digest = (digest ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+        }
+    }
+    public var recording = false
+    public private(set) var outcome = Outcome()
+
+    /// Runs one input and returns what it did (for the golden file).
+    public func record(_ data: [UInt8]) throws(Violation) -> Outcome {
+        recording = true
+        outcome = Outcome()
+        defer { recording = false }
+        try run(data)
+        return outcome
+    }
+
     deinit { batch.deallocate() }
 
     /// One input: up to four batches of one to six frames, the security group sometimes changing between
@@ -118,8 +146,24 @@ public final class PipelineFuzzer {
                     try checkSource(UnsafeRawPointer(pool.data(f)) + skip, length: Int(m.length) - skip, port: p)
                 }
             }
+            if recording { recordOut(port: p) }
             for i in 0..<queues.counts[p] { pool.free(queues.queue(p)[i]) }
             queues.counts[p] = 0
+        }
+    }
+
+    func recordOut(port p: Int) {
+        let queues = pipeline.queues
+        outcome.framesOut[p, default: 0] += queues.counts[p]
+        for i in 0..<queues.counts[p] {
+            let f = queues.queue(p)[i]
+            let m = pool.meta[Int(f)]
+            // What the port would write: the frame and its virtio-net header's fields.
+            let o = m.offload
+            let header: [UInt16] = [UInt16(truncatingIfNeeded: p), m.network, UInt16(o.flags), UInt16(o.gsoType), o.headerLength,
+                                    o.gsoSize, o.csumStart, o.csumOffset]
+            header.withUnsafeBytes { outcome.fold($0) }
+            outcome.fold(UnsafeRawBufferPointer(start: pool.data(f), count: Int(m.length)))
         }
     }
 
@@ -173,6 +217,10 @@ public final class PipelineFuzzer {
         _ = pipeline.acl.conntrack.removeAll { _ in true }
         for p in 0..<FuzzWorld.portCount {
             for (reason, count) in pipeline.counters.snapshot(port: p).drops where count > 0 { reasonsSeen.insert(reason) }
+            if recording {
+                outcome.drops += pipeline.counters.snapshot(port: p).drops.sorted { $0.key.rawValue < $1.key.rawValue }
+                    .map { "\(p):\($0.key.name)*\($0.value)" }
+            }
             pipeline.counters.reset(port: p)
         }
         if pool.freeSmall != pool.smallCount || pool.freeLarge != pool.largeCount {

@@ -61,3 +61,31 @@ extension CorpusReplayTests {
         }
     }
 }
+
+/// The restructuring's safety net: what every pipeline corpus input did on the commit the golden file was
+/// recorded on (frames out per port with a digest of their bytes and offload fields, drops by port and
+/// reason) must be what it does now. A change that means to alter forwarding re-records it in a commit of
+/// its own: `SWIVEL_GOLDEN=record swift test --filter pipelineGolden`. The corpus and the file change
+/// together (a new input shifts nothing else: each input starts from the same state).
+extension CorpusReplayTests {
+    static let golden = corpus.deletingLastPathComponent().appendingPathComponent("golden/pipeline.tsv")
+
+    @Test func pipelineGolden() throws {
+        let fuzzer = PipelineFuzzer()
+        var lines: [String] = []
+        for (name, bytes) in try Self.inputs("pipeline") {
+            do { lines.append("\(name)\t\(try fuzzer.record(bytes))") } catch { Issue.record("\(name): \(error)") }
+        }
+        let text = "# input\tframes out by port\tdigest of what left\tdrops by port\n" + lines.joined(separator: "\n") + "\n"
+        if ProcessInfo.processInfo.environment["SWIVEL_GOLDEN"] == "record" {
+            try FileManager.default.createDirectory(at: Self.golden.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try text.write(to: Self.golden, atomically: true, encoding: .utf8)
+            return
+        }
+        let expected = try String(contentsOf: Self.golden, encoding: .utf8).split(separator: "\n").dropFirst()
+        let got = text.split(separator: "\n").dropFirst()
+        let differing = zip(expected, got).filter { $0 != $1 }
+        #expect(expected.count == got.count, "the golden file has \(expected.count) inputs, the corpus \(got.count)")
+        #expect(differing.isEmpty, "\(differing.count) input(s) now do something else; first: \(differing.first.map { "was \($0.0), now \($0.1)" } ?? "")")
+    }
+}
