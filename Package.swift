@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "swivelctl", targets: ["swivelctl"]),
         .executable(name: "swivel-cni", targets: ["swivel-cni"]),
         .library(name: "SwivelPacket", targets: ["SwivelPacket"]),
+        .library(name: "SwivelCore", targets: ["SwivelCore"]),
         .library(name: "SwivelPipeline", targets: ["SwivelPipeline"]),
         .library(name: "SwivelPorts", targets: ["SwivelPorts"]),
         .library(name: "SwivelControl", targets: ["SwivelControl"]),
@@ -38,16 +39,19 @@ let package = Package(
 
         // Packet library: frame pool, header views, checksums, virtio-net offloads, builders. No syscalls.
         .target(name: "SwivelPacket"),
+        // What ports and stages share: per-port counters and drop reasons, port states, transmit queues,
+        // trace records and the datapath clock. Below both, so the I/O leaf never links a stage.
+        .target(name: "SwivelCore", dependencies: ["SwivelPacket"]),
         // Pipeline stages, tables and the wiring of one datapath iteration. No syscalls.
-        .target(name: "SwivelPipeline", dependencies: ["SwivelPacket"]),
+        .target(name: "SwivelPipeline", dependencies: ["SwivelPacket", "SwivelCore"]),
         // Ports and I/O engines: AF_PACKET (ring, mmsg), TAP over io_uring, memory, pcap.
         .target(name: "SwivelPorts", dependencies: [
-            "SwivelPacket", "SwivelPipeline", "CSwivelLinux", "CLiburing", "CPcap",
+            "SwivelPacket", "SwivelCore", "CSwivelLinux", "CLiburing", "CPcap",
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
         // Compiling a validated model into the pipeline's tables (ids, memberships, routing, security groups,
         // overlay) and installing it between batches. Platform-free: the model fuzzer drives it in memory.
-        .target(name: "SwivelCompiler", dependencies: ["SwivelPacket", "SwivelPipeline", "SwivelControl"]),
+        .target(name: "SwivelCompiler", dependencies: ["SwivelPacket", "SwivelCore", "SwivelPipeline", "SwivelControl"]),
         // The network model, config parsing/validation and API document types (Codable).
         .target(name: "SwivelControl", dependencies: [
             "SwivelPacket",
@@ -55,10 +59,10 @@ let package = Package(
         ]),
         // Fuzzing: a structure-aware frame decoder, the pipeline's invariants, the model's round trips.
         // Platform-free, like what it drives.
-        .target(name: "SwivelFuzzing", dependencies: ["SwivelPacket", "SwivelPipeline", "SwivelControl", "SwivelCompiler"]),
+        .target(name: "SwivelFuzzing", dependencies: ["SwivelPacket", "SwivelCore", "SwivelPipeline", "SwivelControl", "SwivelCompiler"]),
         // Runs the datapath thread and answers control requests between batches.
         .target(name: "SwivelRuntime", dependencies: [
-            "SwivelPacket", "SwivelPipeline", "SwivelPorts", "SwivelControl", "SwivelCompiler", "CLiburing", "CSwivelLinux",
+            "SwivelPacket", "SwivelCore", "SwivelPipeline", "SwivelPorts", "SwivelControl", "SwivelCompiler", "CLiburing", "CSwivelLinux",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
@@ -92,13 +96,13 @@ let package = Package(
         ]),
 
         .testTarget(name: "SwivelPacketTests", dependencies: ["SwivelPacket"]),
-        .testTarget(name: "SwivelPipelineTests", dependencies: ["SwivelPipeline", "SwivelPacket"]),
-        .testTarget(name: "SwivelPortsTests", dependencies: ["SwivelPorts", "SwivelPipeline", "SwivelPacket"],
+        .testTarget(name: "SwivelPipelineTests", dependencies: ["SwivelPipeline", "SwivelCore", "SwivelPacket"]),
+        .testTarget(name: "SwivelPortsTests", dependencies: ["SwivelPorts", "SwivelCore", "SwivelPipeline", "SwivelPacket"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "SwivelControlTests", dependencies: ["SwivelControl"]),
-        .testTarget(name: "SwivelCompilerTests", dependencies: ["SwivelCompiler", "SwivelControl", "SwivelPipeline", "SwivelPacket"]),
+        .testTarget(name: "SwivelCompilerTests", dependencies: ["SwivelCompiler", "SwivelControl", "SwivelCore", "SwivelPipeline", "SwivelPacket"]),
         // Replays Fuzz/corpus through the fuzz targets' code: every committed input, every run.
-        .testTarget(name: "SwivelFuzzingTests", dependencies: ["SwivelFuzzing", "SwivelPipeline"]),
+        .testTarget(name: "SwivelFuzzingTests", dependencies: ["SwivelFuzzing", "SwivelCore", "SwivelPipeline"]),
         // Real namespaces, veth pairs, TAPs and a real swiveld (needs root).
         .testTarget(name: "IntegrationTests", dependencies: ["swiveld", "swivelctl", "swivel-cni"], exclude: ["Helpers"]),
     ]

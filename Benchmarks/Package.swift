@@ -15,6 +15,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "SwivelPacket", package: "Swivel"),
+                .product(name: "SwivelCore", package: "Swivel"),
                 .product(name: "SwivelPipeline", package: "Swivel"),
                 .product(name: "SwivelPorts", package: "Swivel"),
             ],

@@ -1,5 +1,6 @@
 import SwivelPacket
 import SwivelPipeline
+import SwivelCore
 
 /// Runs decoded frames through the whole pipeline of `FuzzWorld` and checks, after every input, what must
 /// hold whatever the frames were:

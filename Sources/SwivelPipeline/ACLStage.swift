@@ -1,4 +1,5 @@
 import SwivelPacket
+import SwivelCore
 
 /// How the acl stage decided (trace records and `trace` output).
 public enum ACLOutcome: UInt8, Sendable {

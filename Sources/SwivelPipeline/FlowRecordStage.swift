@@ -1,4 +1,5 @@
 import SwivelPacket
+import SwivelCore
 
 /// flow-record: notes each packet's decision in the flow table (hit counts, bytes, age).
 /// Decides nothing. Reads meta: inPort, ingressNetwork, source, destination, length.

@@ -1,4 +1,5 @@
 import SwivelPacket
+import SwivelCore
 
 /// The match of an L2 flow: ingress port, network and both MACs (later stages add L3/L4 fields).
 public struct FlowKey: TableKey, Hashable, Sendable {

@@ -1,4 +1,5 @@
 import SwivelPacket
+import SwivelCore
 
 /// l2: learns source MAC -> ingress port and decides where each frame goes within its network.
 /// Decides: route (to a router interface's MAC: the l3 stage takes it), output (known unicast),

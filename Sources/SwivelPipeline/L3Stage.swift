@@ -1,4 +1,5 @@
 import SwivelPacket
+import SwivelCore
 
 /// l3: the routers. Takes frames the l2 stage addressed to a router interface (`route` decisions) and
 /// ARP seen on networks that have router interfaces.

@@ -1,4 +1,5 @@
 import SwivelPacket
+import SwivelCore
 
 /// output: carries out each decision. Unicast goes to the egress port's queue, floods are copied to every
 /// other up port of the network (the last one takes the original), drops are counted and freed. Frames leave

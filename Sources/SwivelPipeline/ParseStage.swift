@@ -1,4 +1,5 @@
 import SwivelPacket
+import SwivelCore
 
 /// parse: validates the Ethernet layer and fills the frame's L2 metadata.
 /// Decides: drop (runt, truncated-vlan-tag, invalid-source-mac); otherwise leaves the slot undecided.

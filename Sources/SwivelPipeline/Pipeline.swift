@@ -1,4 +1,5 @@
 import SwivelPacket
+import SwivelCore
 
 /// The whole forwarding pipeline, wired in one place:
 ///

@@ -1,4 +1,5 @@
 import SwivelPacket
+import SwivelCore
 
 /// vlan: puts each frame in exactly one network and takes its tag off, so that inside the switch a frame
 /// is untagged and known by its network alone (tags are pushed again per egress port by the output stage).

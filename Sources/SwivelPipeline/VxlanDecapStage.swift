@@ -1,4 +1,5 @@
 import SwivelPacket
+import SwivelCore
 
 /// vxlan-decap: takes the VXLAN header off frames from the VXLAN port and puts each in the network of
 /// its VNI, remembering the VTEP it came from (the l2 stage learns the source MAC behind it).

@@ -1,4 +1,5 @@
 import SwivelPacket
+import SwivelCore
 
 /// vxlan-encap, the output stage's last step for frames to the VXLAN port: known unicast goes to the one
 /// remote VTEP the FDB names, floods are copied to every remote VTEP of the network (head-end

@@ -1,7 +1,7 @@
 import CSwivelLinux
 import Glibc
 import SwivelPacket
-import SwivelPipeline
+import SwivelCore
 
 /// A port on a kernel network interface (veth, NIC, a VM's TAP opened by QEMU) through an AF_PACKET
 /// socket with a virtio-net header, so TCP super-frames and partial checksums pass through intact.

@@ -1,5 +1,5 @@
 import SwivelPacket
-import SwivelPipeline
+import SwivelCore
 
 /// A port backed by memory, for tests and benchmarks (VPP's `pg`, OVS's dummy netdev).
 /// Frames injected as bytes are received; transmitted frames are kept as bytes (when `capture` is on)

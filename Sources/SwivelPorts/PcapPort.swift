@@ -1,7 +1,7 @@
 import CPcap
 import Glibc
 import SwivelPacket
-import SwivelPipeline
+import SwivelCore
 
 /// A port backed by pcap files (libpcap): replays `input` as received frames and writes transmitted
 /// frames to `output`. Used for golden-file tests and offline runs. A pcap file cannot carry offload

@@ -1,7 +1,7 @@
 import CSwivelLinux
 import Glibc
 import SwivelPacket
-import SwivelPipeline
+import SwivelCore
 
 /// A port moves frames between a device (or a file, or memory) and the pool. The datapath calls it
 /// once per batch, never per packet, so a protocol (one dynamic call per batch) costs nothing measurable.

@@ -1,7 +1,7 @@
 import CSwivelLinux
 import Glibc
 import SwivelPacket
-import SwivelPipeline
+import SwivelCore
 
 /// A TPACKET_V3 receive ring: the kernel fills blocks of frames in memory shared with us and hands a
 /// block over when it is full or its retire timer fires. Frames are copied from the block into pool

@@ -1,7 +1,7 @@
 import CSwivelLinux
 import Glibc
 import SwivelPacket
-import SwivelPipeline
+import SwivelCore
 
 /// A TPACKET_V2 receive ring: fixed 2 KiB slots that the kernel hands over one frame at a time, so a
 /// frame is visible at once (no block retire timer, unlike TPACKET_V3). A frame larger than its slot

@@ -1,7 +1,7 @@
 import CSwivelLinux
 import Glibc
 import SwivelPacket
-import SwivelPipeline
+import SwivelCore
 
 /// A TAP device whose file descriptor Swivel owns (a container's or a test's interface; the netdev may be
 /// moved into another namespace). TAP has no batched read or write call, so io_uring is the batching tool:

@@ -1,7 +1,7 @@
 import CSwivelLinux
 import Glibc
 import SwivelPacket
-import SwivelPipeline
+import SwivelCore
 
 /// This host's VXLAN tunnel endpoint as a port: the datapath's way onto the underlay.
 ///

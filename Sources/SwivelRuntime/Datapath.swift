@@ -6,6 +6,7 @@ import SwivelPipeline
 import SwivelPorts
 import SwivelCompiler
 import SwivelControl
+import SwivelCore
 
 /// Everything one datapath thread owns: the frame pool, the pipeline and its tables, the ring and the
 /// ports. Confined to that thread once `run()` starts; the control plane reaches it only through the

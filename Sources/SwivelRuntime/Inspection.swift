@@ -3,6 +3,7 @@ import SwivelControl
 import SwivelPacket
 import SwivelPipeline
 import SwivelPorts
+import SwivelCore
 
 /// A request the control plane cannot satisfy, with the API error code it maps to.
 public struct RequestError: Error, CustomStringConvertible, Sendable {

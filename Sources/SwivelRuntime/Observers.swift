@@ -2,6 +2,7 @@ import Glibc
 import SwivelPacket
 import SwivelPipeline
 import SwivelPorts
+import SwivelCore
 
 /// A live trace: marks the next `remaining` frames received on `port` that match `filter`, and collects
 /// the records every stage writes for them.

@@ -5,6 +5,7 @@ import SwivelControl
 import SwivelPacket
 import SwivelPipeline
 import SwivelPorts
+import SwivelCore
 
 /// Options of the datapath that are not part of the network model.
 public struct DatapathOptions: Sendable {

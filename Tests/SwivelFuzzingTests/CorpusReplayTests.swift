@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import SwivelPipeline
 @testable import SwivelFuzzing
+import SwivelCore
 
 /// Every committed fuzz input, through the same code the fuzz targets run, on every test run: the corpora
 /// are the regression tests of what the fuzzers found and the safety net of refactorings.

@@ -1,5 +1,6 @@
 import SwivelPacket
 @testable import SwivelPipeline
+import SwivelCore
 
 /// Drives the real pipeline with frames given as bytes and reads back what each port would transmit:
 /// the switch without its devices (the vswitch's `EmbeddedChannel`).

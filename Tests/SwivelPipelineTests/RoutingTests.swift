@@ -1,6 +1,7 @@
 import Testing
 import SwivelPacket
 @testable import SwivelPipeline
+import SwivelCore
 
 @Suite struct LPMTests {
     /// Longest match by brute force, the reference.

@@ -1,6 +1,7 @@
 import Testing
 import SwivelPacket
 @testable import SwivelPipeline
+import SwivelCore
 
 /// The classifier against a brute-force reference, and the acl stage's connection tracking through the
 /// real pipeline: port 0 is "web" (10.0.0.1), port 1 is "db" (10.0.0.2, ingress tcp/5432 from web allowed),

@@ -1,6 +1,7 @@
 import Testing
 import SwivelPacket
 @testable import SwivelPipeline
+import SwivelCore
 
 @Suite struct TraceTests {
     @Test func explainRunsTheStagesWithoutEffects() throws {

@@ -3,6 +3,7 @@ import Testing
 import SwivelPacket
 import SwivelPipeline
 @testable import SwivelPorts
+import SwivelCore
 
 @Suite struct PcapFixtureTests {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")

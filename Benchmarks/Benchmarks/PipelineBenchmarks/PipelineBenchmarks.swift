@@ -2,6 +2,7 @@ import Benchmark
 import SwivelPacket
 import SwivelPipeline
 import SwivelPorts
+import SwivelCore
 
 // Per-packet costs of the datapath on in-memory ports. One benchmark iteration is one batch of 64
 // frames taken from the pool (as a receive would), run through the whole pipeline, and transmitted
