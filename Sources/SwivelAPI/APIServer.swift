@@ -144,7 +144,7 @@ public enum APIServer {
 
     static func strictDecode<T: Decodable>(_ type: T.Type, _ data: Data) throws -> T {
         if let root = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]), let path = nullPath(root, "") {
-            throw RequestError("invalid-body", "\(path.isEmpty ? "the body" : path) is null: leave an optional key out instead")
+            throw RequestError(.invalidBody, "\(path.isEmpty ? "the body" : path) is null: leave an optional key out instead")
         }
         return try JSONDecoder().decode(type, from: data)
     }
@@ -171,10 +171,10 @@ public enum APIServer {
         } catch let e as RequestError {
             return try refused(e)
         } catch let e as DecodingError {
-            return try json(APIErrorDoc(code: "invalid-body", message: "\(e)"), status: .badRequest)
+            return try json(APIErrorDoc(code: .invalidBody, message: "\(e)"), status: .badRequest)
         } catch let e as HTTPError {
             // The body did not decode (Hummingbird wraps the decoder's error): same error shape as ours.
-            return try json(APIErrorDoc(code: "invalid-body", message: e.body ?? "\(e)"), status: e.status)
+            return try json(APIErrorDoc(code: .invalidBody, message: e.body ?? "\(e)"), status: e.status)
         }
     }
 
@@ -186,7 +186,7 @@ public enum APIServer {
         let id: Int
         let duration: Double?
         do {
-            guard let port = try q.text("port", .name) else { throw RequestError("missing-port", "capture needs ?port=NAME") }
+            guard let port = try q.text("port", .name) else { throw RequestError(.missingPort, "capture needs ?port=NAME") }
             let count = try q.int("count", 1...10_000_000)
             duration = try q.seconds("duration", 0.001...86_400)
             id = try await runtime.startCapture(port: port, direction: try q.text("direction") ?? "both",
@@ -263,15 +263,15 @@ struct Query {
 
     func text(_ name: String, _ format: TextFormat? = nil) throws(RequestError) -> String? {
         guard let v = parameters[name] else { return nil }
-        guard v.utf8.count <= 4096 else { throw RequestError("invalid-parameter", "\(name): at most 4096 characters") }
-        if let format, !format.accepts(v) { throw RequestError("invalid-parameter", "\(name): '\(v)' is not \(format.expectation)") }
+        guard v.utf8.count <= 4096 else { throw RequestError(.invalidParameter, "\(name): at most 4096 characters") }
+        if let format, !format.accepts(v) { throw RequestError(.invalidParameter, "\(name): '\(v)' is not \(format.expectation)") }
         return v
     }
 
     func int(_ name: String, _ range: ClosedRange<Int>) throws(RequestError) -> Int? {
         guard let v = parameters[name] else { return nil }
         guard let i = Int(v), range.contains(i) else {
-            throw RequestError("invalid-parameter", "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), got '\(v)'")
+            throw RequestError(.invalidParameter, "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound), got '\(v)'")
         }
         return i
     }
@@ -279,7 +279,7 @@ struct Query {
     func seconds(_ name: String, _ range: ClosedRange<Double>) throws(RequestError) -> Double? {
         guard let v = parameters[name] else { return nil }
         guard let d = Double(v), d.isFinite, range.contains(d) else {
-            throw RequestError("invalid-parameter", "\(name) must be a number of seconds from \(range.lowerBound) to \(range.upperBound), got '\(v)'")
+            throw RequestError(.invalidParameter, "\(name) must be a number of seconds from \(range.lowerBound) to \(range.upperBound), got '\(v)'")
         }
         return d
     }
@@ -290,7 +290,7 @@ struct Query {
         case nil: return value
         case "1", "true": return true
         case "0", "false": return false
-        case let v?: throw RequestError("invalid-parameter", "\(name) must be 0, 1, true or false, got '\(v)'")
+        case let v?: throw RequestError(.invalidParameter, "\(name) must be 0, 1, true or false, got '\(v)'")
         }
     }
 }

@@ -32,7 +32,7 @@ public struct Numbering: Sendable, Equatable {
         var nextNetwork: UInt16 = 0
         for name in names where n.networkIDs[name] == nil {
             while usedNetworks.contains(nextNetwork) { nextNetwork += 1 }
-            guard Int(nextNetwork) < maxNetworks else { throw CompileError("too-many-networks", "at most \(maxNetworks) networks") }
+            guard Int(nextNetwork) < maxNetworks else { throw CompileError(.tooManyNetworks, "at most \(maxNetworks) networks") }
             n.networkIDs[name] = nextNetwork
             usedNetworks.insert(nextNetwork)
         }
@@ -54,11 +54,11 @@ public struct Numbering: Sendable, Equatable {
         }
         var free = freePortIDs.filter { id in !n.portIDs.values.contains(id) && id != n.overlayPortID }.sorted()
         for name in n.fresh {
-            guard !free.isEmpty else { throw CompileError("too-many-ports", "no free port id (at most \(maxPorts) ports)") }
+            guard !free.isEmpty else { throw CompileError(.tooManyPorts, "no free port id (at most \(maxPorts) ports)") }
             n.portIDs[name] = free.removeFirst()
         }
         if desired.overlay != nil, n.overlayPortID == nil {
-            guard !free.isEmpty else { throw CompileError("too-many-ports", "no free port id for the overlay's VXLAN port") }
+            guard !free.isEmpty else { throw CompileError(.tooManyPorts, "no free port id for the overlay's VXLAN port") }
             n.overlayPortID = free.removeFirst()
             n.freshOverlay = true
         }
@@ -68,7 +68,7 @@ public struct Numbering: Sendable, Equatable {
 
 /// A model the datapath cannot take although it validates (more ports than ids), with the API's code.
 public struct CompileError: Error, CustomStringConvertible, Sendable, Equatable {
-    public var code: String
+    public var code: APIErrorCode
     public var description: String
-    public init(_ code: String, _ description: String) { self.code = code; self.description = description }
+    public init(_ code: APIErrorCode, _ description: String) { self.code = code; self.description = description }
 }

@@ -317,8 +317,12 @@ public struct ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The top-level object the problem is in, by position ("ports[2]", "overlay"); nil for the document
     /// as a whole. `--state-file-recover` sets such objects aside.
     public var object: String?
-    public init(file: String, line: Int = 0, column: Int = 0, path: String, reason: String, object: String? = nil) {
+    /// What the API answers when this is the only kind of problem (`invalid-config` unless set).
+    public var code: APIErrorCode?
+    public init(file: String, line: Int = 0, column: Int = 0, path: String, reason: String, object: String? = nil,
+                code: APIErrorCode? = nil) {
         self.file = file; self.line = line; self.column = column; self.path = path; self.reason = reason; self.object = object
+        self.code = code
     }
     public var description: String {
         line > 0 ? "\(file):\(line):\(column): \(path): \(reason)" : "\(file): \(path): \(reason)"

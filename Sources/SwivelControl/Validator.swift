@@ -30,9 +30,10 @@ public enum Validator {
                                 existing: NetworkConfig? = nil) -> [ConfigError] {
         var errors: [ConfigError] = []
         /// `key`: where in the document ("ports[2].device"), for the line and the object it belongs to.
-        func add(_ key: String, _ path: String, _ reason: String) {
+        func add(_ key: String, _ path: String, _ reason: String) { report(key, path, reason, code: nil) }
+        func report(_ key: String, _ path: String, _ reason: String, code: APIErrorCode?) {
             let m = mark(key, in: marks)
-            errors.append(ConfigError(file: file, line: m.0, column: m.1, path: path, reason: reason, object: objectKey(key)))
+            errors.append(ConfigError(file: file, line: m.0, column: m.1, path: path, reason: reason, object: objectKey(key), code: code))
         }
         FieldRule.check(c, report: add)
         // Sizes the datapath's tables and 16-bit ids are built for.
@@ -117,7 +118,7 @@ public enum Validator {
             // An address pinned to two ports would let either impersonate the other.
             for ip in (p.addresses ?? []).flatMap({ $0.ips ?? [] }) {
                 if let other = pinnedIPs[ip], other != p.name {
-                    add(key, "ports.\(p.name).addresses", "\(ip) is already an address of port '\(other)'")
+                    report(key, "ports.\(p.name).addresses", "\(ip) is already an address of port '\(other)'", code: .addressInUse)
                 }
                 // A workload holding its router's address would answer ARP for the gateway of everyone.
                 if let router = routerAddresses["\(p.untaggedNetwork ?? "")/\(ip)"] {

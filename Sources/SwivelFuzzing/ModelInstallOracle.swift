@@ -23,7 +23,7 @@ public enum ModelInstallOracle {
                                              freePortIDs: (0..<UInt16(maxPorts)).map { $0 }, maxPorts: maxPorts)
         } catch {
             // More ports than ids is the one way a valid model is refused here; anything else is a bug.
-            guard error.code == "too-many-ports", config.ports.count + (config.overlay == nil ? 0 : 1) > maxPorts else {
+            guard error.code == .tooManyPorts, config.ports.count + (config.overlay == nil ? 0 : 1) > maxPorts else {
                 throw .init(description: "Violation: a valid model could not be numbered: \(error)")
             }
             return

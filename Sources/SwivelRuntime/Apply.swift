@@ -175,7 +175,9 @@ extension SwitchRuntime {
     public func commit(_ desired: NetworkConfig, dryRun: Bool = false, source: String = "api") async throws -> ApplyPlanDoc {
         let errors = Validator.validate(desired, file: source)
         if !errors.isEmpty {
-            throw RequestError("invalid-config", errors.map(\.description).joined(separator: "\n"), errors: errors)
+            // A conflict a client can resolve by choosing again (an address another port holds) has its own code.
+            let code = errors.allSatisfy { $0.code == .addressInUse } ? APIErrorCode.addressInUse : .invalidConfig
+            throw RequestError(code, errors.map(\.description).joined(separator: "\n"), errors: errors)
         }
         for attempt in 0..<3 {
             let (current, free) = try await mailbox.perform { dp in
@@ -198,7 +200,7 @@ extension SwitchRuntime {
             for p in plan.opened.values { p.stop(ring: nil, pool: FramePool.unused) }
             plan.openedOverlay?.stop(ring: nil, pool: FramePool.unused)
         }
-        throw RequestError("conflict", "the running state kept changing; try again")
+        throw RequestError(.conflict, "the running state kept changing; try again")
     }
 
     /// Applies a document on behalf of an owner (`swivelctl apply`, SIGHUP, `PUT /v1/config`).
@@ -235,13 +237,13 @@ public enum StateFile {
         if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
         let temporary = path + ".tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw RequestError("state-file", "cannot write \(temporary): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw RequestError(.stateFile, "cannot write \(temporary): \(String(cString: strerror(errno)))") }
         let bytes = Array(text.utf8)
         let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
         let synced = fsync(fd) == 0
         close(fd)
         guard written == bytes.count, synced, rename(temporary, path) == 0 else {
-            throw RequestError("state-file", "cannot write \(path): \(String(cString: strerror(errno)))")
+            throw RequestError(.stateFile, "cannot write \(path): \(String(cString: strerror(errno)))")
         }
     }
 
@@ -279,7 +281,7 @@ extension FramePool {
 extension SwitchRuntime {
     public func object<T: ModelObject>(_ list: KeyPath<NetworkConfig, [T]>, named name: String, kind: String) async throws -> T {
         guard let o = try await desiredState()[keyPath: list].first(where: { $0.name == name }) else {
-            throw RequestError("unknown-\(kind)", "no \(kind) named '\(name)'")
+            throw RequestError(.unknown(kind), "no \(kind) named '\(name)'")
         }
         return o
     }
@@ -288,7 +290,7 @@ extension SwitchRuntime {
     public func put<T: ModelObject>(_ object: T, into list: WritableKeyPath<NetworkConfig, [T]>, name: String,
                                     dryRun: Bool = false) async throws -> ApplyPlanDoc {
         guard object.name == name else {
-            throw RequestError("invalid-body", "the body names '\(object.name)' but the path names '\(name)'")
+            throw RequestError(.invalidBody, "the body names '\(object.name)' but the path names '\(name)'")
         }
         var o = object
         if o.owner == nil { o.owner = "api" }
@@ -301,7 +303,7 @@ extension SwitchRuntime {
                                        dryRun: Bool = false) async throws -> ApplyPlanDoc {
         var desired = try await desiredState()
         guard let i = desired[keyPath: list].firstIndex(where: { $0.name == name }) else {
-            throw RequestError("unknown-\(kind)", "no \(kind) named '\(name)'")
+            throw RequestError(.unknown(kind), "no \(kind) named '\(name)'")
         }
         desired[keyPath: list].remove(at: i)
         return try await commit(desired, dryRun: dryRun)

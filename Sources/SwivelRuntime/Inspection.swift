@@ -7,20 +7,20 @@ import SwivelCore
 
 /// A request the control plane cannot satisfy, with the API error code it maps to.
 public struct RequestError: Error, CustomStringConvertible, Sendable {
-    public var code: String
+    public var code: APIErrorCode
     public var description: String
     /// Each problem of a refused document, with its path.
     public var errors: [ConfigError]
-    public init(_ code: String, _ description: String, errors: [ConfigError] = []) {
+    public init(_ code: APIErrorCode, _ description: String, errors: [ConfigError] = []) {
         self.code = code; self.description = description; self.errors = errors
     }
 
     /// Refused requests name a missing object (404) or an invalid one (400).
-    public var isNotFound: Bool { code.hasPrefix("unknown") }
+    public var isNotFound: Bool { code.isNotFound }
 
     static func unicastMAC(_ text: String) throws(RequestError) -> MACAddress {
         guard let valid = MACText.validUnicast(text), let mac = MACAddress(valid) else {
-            throw RequestError("invalid-mac", "'\(text)' is not a unicast MAC address")
+            throw RequestError(.invalidMac, "'\(text)' is not a unicast MAC address")
         }
         return mac
     }
@@ -36,12 +36,12 @@ extension SwitchRuntime {
                 bytes = try PacketSpec.parseHex(hex)
             }
             else { bytes = try PacketSpec.parse(request.packet ?? "").build() }
-        } catch { throw RequestError("invalid-packet", "\(error)") }
+        } catch { throw RequestError(.invalidPacket, "\(error)") }
         let portName = request.port
         return try await mailbox.perform { dp in
             let port = try dp.requirePort(portName)
             guard let f = bytes.withUnsafeBytes({ dp.pool.make(bytes: $0, inPort: port.id, forReceive: false) }) else {
-                throw RequestError("busy", "no free frame to trace with")
+                throw RequestError(.busy, "no free frame to trace with")
             }
             let records = dp.pipeline.explain(f, now: dp.clock.nowNanos)
             return dp.describe(TracedPacket(inPort: port.id, bytes: bytes, records: records), traceOnly: true)
@@ -51,9 +51,9 @@ extension SwitchRuntime {
     /// Traces the next `count` real frames received on a port (matching a tcpdump filter), waiting up to
     /// `timeout` seconds for them; returns what was traced by then.
     public func liveTrace(_ request: LiveTraceRequest) async throws -> [TraceDoc] {
-        guard (1...1000).contains(request.count) else { throw RequestError("invalid-count", "count must be 1-1000") }
+        guard (1...1000).contains(request.count) else { throw RequestError(.invalidCount, "count must be 1-1000") }
         let filter: PacketFilter?
-        do { filter = try request.filter.map { try PacketFilter($0) } } catch { throw RequestError("invalid-filter", "\(error)") }
+        do { filter = try request.filter.map { try PacketFilter($0) } } catch { throw RequestError(.invalidFilter, "\(error)") }
         let portName = request.port, count = request.count
         let id = Int.random(in: 1...Int.max)
         try await mailbox.perform { dp in
@@ -80,15 +80,15 @@ extension SwitchRuntime {
     public func startCapture(port portName: String, direction: String, filter expression: String?, count: Int?,
                              mirrorTo: String?, writesFile: Bool) async throws -> Int {
         guard let dir = CaptureSession.Direction(rawValue: direction) else {
-            throw RequestError("invalid-direction", "direction must be rx, tx or both")
+            throw RequestError(.invalidDirection, "direction must be rx, tx or both")
         }
         let filter: PacketFilter?
-        do { filter = try expression.map { try PacketFilter($0) } } catch { throw RequestError("invalid-filter", "\(error)") }
+        do { filter = try expression.map { try PacketFilter($0) } } catch { throw RequestError(.invalidFilter, "\(error)") }
         let id = Int.random(in: 1...Int.max)
         try await mailbox.perform { dp in
             let port = try dp.requirePort(portName)
             let mirror = try mirrorTo.map { try dp.requirePort($0, role: "mirror port") }
-            if mirror?.id == port.id { throw RequestError("invalid-mirror", "a port cannot mirror to itself") }
+            if mirror?.id == port.id { throw RequestError(.invalidMirror, "a port cannot mirror to itself") }
             dp.captures.append(CaptureSession(id: id, port: port.id, direction: dir, filter: filter, mirrorPort: mirror?.id,
                                               writesFile: writesFile, count: count ?? Int.max))
         }
@@ -114,13 +114,13 @@ extension Datapath {
     func port(named name: String) -> (any SwivelPorts.Port)? { activePorts.first { $0.name == name } }
 
     func requirePort(_ name: String, role: String = "port") throws(RequestError) -> any SwivelPorts.Port {
-        guard let p = port(named: name) else { throw RequestError("unknown-port", "no \(role) named '\(name)'") }
+        guard let p = port(named: name) else { throw RequestError(.unknownPort, "no \(role) named '\(name)'") }
         return p
     }
 
     func requireNetwork(_ name: String) throws(RequestError) -> UInt16 {
         guard let id = networkNames.first(where: { $0.value == name })?.key else {
-            throw RequestError("unknown-network", "no network named '\(name)'")
+            throw RequestError(.unknownNetwork, "no network named '\(name)'")
         }
         return id
     }

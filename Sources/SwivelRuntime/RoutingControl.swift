@@ -41,35 +41,35 @@ extension SwitchRuntime {
 
     /// Adds a static route to a router: a change of the router in the desired state (kept across restarts).
     public func addRoute(_ r: RouteRequest) async throws -> RouteRequest {
-        guard let prefix = IPv4Prefix(r.to) else { throw RequestError("invalid-prefix", "'\(r.to)' is not an IPv4 prefix (a.b.c.d/len)") }
+        guard let prefix = IPv4Prefix(r.to) else { throw RequestError(.invalidPrefix, "'\(r.to)' is not an IPv4 prefix (a.b.c.d/len)") }
         guard let viaText = r.via, IPv4Address.parse(viaText) != nil else {
-            throw RequestError("invalid-address", "a route needs 'via', an IPv4 next hop")
+            throw RequestError(.invalidAddress, "a route needs 'via', an IPv4 next hop")
         }
         var desired = try await desiredState()
         guard let i = desired.routers.firstIndex(where: { $0.name == r.router }) else {
-            throw RequestError("unknown-router", "no router named '\(r.router)'")
+            throw RequestError(.unknownRouter, "no router named '\(r.router)'")
         }
         if desired.routers[i].routes?.contains(where: { IPv4Prefix($0.to).map { $0.network == prefix.network && $0.length == prefix.length } ?? false }) == true {
-            throw RequestError("route-exists", "router '\(r.router)' already has a static route to \(prefix)")
+            throw RequestError(.routeExists, "router '\(r.router)' already has a static route to \(prefix)")
         }
         desired.routers[i].routes = (desired.routers[i].routes ?? []) + [RouteSpec(to: prefix.description, via: viaText)]
-        do { _ = try await commit(desired) } catch let e as RequestError where e.code == "invalid-config" {
-            throw RequestError("invalid-next-hop", e.description)
+        do { _ = try await commit(desired) } catch let e as RequestError where e.code == .invalidConfig {
+            throw RequestError(.invalidNextHop, e.description)
         }
         return r
     }
 
     /// Removes a static route from a router's desired state.
     public func removeRoute(_ r: RouteRequest) async throws -> [String: Int] {
-        guard let prefix = IPv4Prefix(r.to) else { throw RequestError("invalid-prefix", "'\(r.to)' is not an IPv4 prefix (a.b.c.d/len)") }
+        guard let prefix = IPv4Prefix(r.to) else { throw RequestError(.invalidPrefix, "'\(r.to)' is not an IPv4 prefix (a.b.c.d/len)") }
         var desired = try await desiredState()
         guard let i = desired.routers.firstIndex(where: { $0.name == r.router }) else {
-            throw RequestError("unknown-router", "no router named '\(r.router)'")
+            throw RequestError(.unknownRouter, "no router named '\(r.router)'")
         }
         let before = desired.routers[i].routes?.count ?? 0
         desired.routers[i].routes?.removeAll { IPv4Prefix($0.to).map { $0.network == prefix.network && $0.length == prefix.length } ?? false }
         let removed = before - (desired.routers[i].routes?.count ?? 0)
-        guard removed > 0 else { throw RequestError("unknown-route", "router '\(r.router)' has no static route to \(prefix)") }
+        guard removed > 0 else { throw RequestError(.unknownRoute, "router '\(r.router)' has no static route to \(prefix)") }
         _ = try await commit(desired)
         return ["removed": removed]
     }

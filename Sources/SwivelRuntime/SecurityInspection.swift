@@ -35,7 +35,7 @@ extension SwitchRuntime {
     /// between slices however large the table is; page on with `after` = the last entry's `id`.
     public func conntrack(port: String? = nil, state: String? = nil, limit: Int = 10_000, after: Int = -1) async throws -> [ConnectionDoc] {
         if let state, !ConnState.allCases.contains(where: { $0.name == state && $0 != .free }) {
-            throw RequestError("invalid-state", "unknown connection state '\(state)' (expected one of: \(ConnState.allCases.filter { $0 != .free }.map(\.name).joined(separator: ", ")))")
+            throw RequestError(.invalidState, "unknown connection state '\(state)' (expected one of: \(ConnState.allCases.filter { $0 != .free }.map(\.name).joined(separator: ", ")))")
         }
         let wantedState = state.flatMap { name in ConnState.allCases.first { $0.name == name } }
         var out: [ConnectionDoc] = []

@@ -192,10 +192,10 @@ public final class SwitchRuntime: Sendable {
         var parsed: UInt32 = 0
         if let text = r.remote {
             guard let ip = IPv4Address.parse(text), ip != 0, ip >> 28 != 0xE else {
-                throw RequestError("invalid-remote", "'\(text)' is not a unicast IPv4 address of a VTEP")
+                throw RequestError(.invalidRemote, "'\(text)' is not a unicast IPv4 address of a VTEP")
             }
             guard r.port == nil || r.port == OverlaySpec.portName else {
-                throw RequestError("invalid-remote", "a remote entry lives on the VXLAN port; leave out port '\(r.port!)'")
+                throw RequestError(.invalidRemote, "a remote entry lives on the VXLAN port; leave out port '\(r.port!)'")
             }
             parsed = ip
         }
@@ -204,12 +204,12 @@ public final class SwitchRuntime: Sendable {
             let port = try dp.requirePort(remote != 0 ? OverlaySpec.portName : r.port ?? "")
             let network = try dp.requireNetwork(r.network)
             guard dp.networks(ofPort: port.id).contains(r.network) else {
-                throw RequestError("invalid-port", remote != 0 ? "network '\(r.network)' has no vni: it is not on the overlay"
+                throw RequestError(.invalidPort, remote != 0 ? "network '\(r.network)' has no vni: it is not on the overlay"
                                                                : "port '\(port.name)' is not in network '\(r.network)'")
             }
             dp.pipeline.l2.invalidateCache()
             guard dp.pipeline.l2.fdb.addStatic(network: network, mac: mac, port: port.id, remote: remote) else {
-                throw RequestError("table-full", "the FDB is full")
+                throw RequestError(.tableFull, "the FDB is full")
             }
         }
         return r
@@ -222,7 +222,7 @@ public final class SwitchRuntime: Sendable {
             let network = try dp.requireNetwork(r.network)
             dp.pipeline.l2.invalidateCache()
             guard dp.pipeline.l2.fdb.remove(network: network, mac: mac) else {
-                throw RequestError("unknown-entry", "no entry for \(mac) in network '\(r.network)'")
+                throw RequestError(.unknownEntry, "no entry for \(mac) in network '\(r.network)'")
             }
         }
         return ["removed": 1]

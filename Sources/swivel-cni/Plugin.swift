@@ -170,7 +170,8 @@ struct Plugin {
             let (status, answer) = try await call(.PUT, "/v1/ports/\(portName)", body: try JSONEncoder().encode(port))
             if status == 200 { return lease }
             try await releaseDelegated()
-            guard answer.contains("is already an address of port"), attempt < 7 else {
+            let refusal = try? JSONDecoder().decode(APIErrorDoc.self, from: Data(answer.utf8))
+            guard refusal?.error.code == .addressInUse, attempt < 7 else {
                 throw CNIError(code: 11, msg: "swiveld refused the port", details: answer)
             }
             desired = try await desiredState()

@@ -109,7 +109,7 @@ import Testing
     @Test func moreTapsThanIDsIsRefusedWithACode() throws {
         var w = World()
         let ports = (0..<(Self.maxPorts + 1)).map { "  - {name: p\($0), kind: tap, device: t\($0)}" }.joined(separator: "\n")
-        #expect { try w.apply("ports:\n" + ports) } throws: { ($0 as? CompileError)?.code == "too-many-ports" }
+        #expect { try w.apply("ports:\n" + ports) } throws: { ($0 as? CompileError)?.code == .tooManyPorts }
         #expect(w.pipeline.topology.membership.allSatisfy { $0 == nil }, "nothing was installed")
     }
 

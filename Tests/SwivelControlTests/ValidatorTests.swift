@@ -168,3 +168,34 @@ import Yams
         #expect(a.portName != b.portName)
     }
 }
+
+/// The error codes the API can answer are the ones its spec lists, both ways.
+@Suite struct APIErrorCodeTests {
+    @Test func openAPISpecListsEveryErrorCode() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Docs/openapi.yaml")
+        let spec = try #require(try Yams.load(yaml: String(contentsOf: url, encoding: .utf8)) as? [String: Any])
+        let error = (((((spec["components"] as? [String: Any])?["responses"] as? [String: Any])?["Error"] as? [String: Any])?["content"]
+            as? [String: Any])?["application/json"] as? [String: Any])?["schema"] as? [String: Any]
+        let code = (((error?["properties"] as? [String: Any])?["error"] as? [String: Any])?["properties"] as? [String: Any])?["code"] as? [String: Any]
+        let listed = try #require(code?["enum"] as? [String])
+        #expect(Set(listed) == Set(APIErrorCode.allCases.map(\.rawValue)))
+        #expect(listed.count == APIErrorCode.allCases.count)
+    }
+
+    @Test func anAddressAnotherPortHoldsHasItsOwnCode() throws {
+        let yaml = """
+            networks: [{name: a, subnets: [{cidr: 10.1.0.0/24}]}]
+            ports:
+              - {name: p, kind: tap, device: t1, network: a, addresses: [{mac: "02:00:00:00:00:01", ips: [10.1.0.5]}]}
+              - {name: q, kind: tap, device: t2, network: a, addresses: [{mac: "02:00:00:00:00:02", ips: [10.1.0.5]}]}
+            """
+        do {
+            _ = try ConfigLoader.parse(yaml, file: "f")
+            Issue.record("two ports holding one address were accepted")
+        } catch {
+            #expect(error.errors.map(\.code) == [.addressInUse])
+        }
+        #expect(APIErrorCode.unknown("security group") == .unknownSecurityGroup)
+        #expect(APIErrorCode.unknownSecurityGroup.isNotFound && !APIErrorCode.addressInUse.isNotFound)
+    }
+}
