@@ -11,7 +11,9 @@ public struct APIClient {
 
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
-        public init(description: String) { self.description = description }
+        /// The socket could not be reached (no swiveld, or another path): callers may wait and retry.
+        public var isUnreachable: Bool
+        public init(description: String, isUnreachable: Bool = false) { self.description = description; self.isUnreachable = isUnreachable }
     }
 
     /// Sends a request; the answer's body is collected, or written to `sink` as it arrives (captures).
@@ -29,7 +31,8 @@ public struct APIClient {
                 .connect(unixDomainSocketPath: socketPath).get()
         } catch {
             collector.result.fail(error)   // nobody will answer it: settle it, or NIO reports a leaked promise
-            throw Failure(description: "cannot reach swiveld at \(socketPath): \(error) (is swiveld running? use --socket PATH)")
+            throw Failure(description: "cannot reach swiveld at \(socketPath): \(error) (is swiveld running? use --socket PATH)",
+                          isUnreachable: true)
         }
         var head = HTTPRequestHead(version: .http1_1, method: method, uri: path)
         head.headers.add(name: "Host", value: "localhost")

@@ -100,5 +100,15 @@ struct APITests {
         let file = try lab.writeConfig(String(decoding: try JSONSerialization.data(withJSONObject: requests), as: UTF8.self), name: "requests")
         let result = try Shell.run("\(Binaries.helpers)/openapi_check.py \(lab.socket) \(Self.spec) \(file)", check: false)
         #expect(result.status == 0 && result.out.hasPrefix("ok "), "\(result.out)\(result.err)")
+
+        // swivelctl: global options before the command words too, and exit codes scripts can tell apart.
+        let before = try Shell.run("\(Binaries.swivelctl) --socket \(lab.socket) --json port show", check: false)
+        let ports = try JSONSerialization.jsonObject(with: Data(before.out.utf8)) as? [[String: Any]]
+        #expect(before.status == 0 && ports?.compactMap { $0["name"] as? String }.contains("p1") == true, "\(before.out)\(before.err)")
+        let refused = try Shell.run("\(Binaries.swivelctl) --socket \(lab.socket) route del --router nosuch --to 10.0.0.0/8", check: false)
+        #expect(refused.status == 1 && refused.err.contains("404 unknown-router"), "\(refused.err)")
+        let unreachable = try Shell.run("\(Binaries.swivelctl) --socket \(lab.socket).nosuch port show", check: false)
+        #expect(unreachable.status == 2 && unreachable.err.contains("cannot reach swiveld"), "\(unreachable.err)")
+        #expect(try Shell.run("\(Binaries.swivelctl) port shw --socket \(lab.socket)", check: false).status == 64)
     }
 }
