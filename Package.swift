@@ -22,7 +22,6 @@ let package = Package(
         .library(name: "SwivelFuzzing", targets: ["SwivelFuzzing"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
@@ -47,11 +46,10 @@ let package = Package(
         // Ports and I/O engines: AF_PACKET (ring, mmsg), TAP over io_uring, memory, pcap.
         .target(name: "SwivelPorts", dependencies: [
             "SwivelPacket", "SwivelCore", "CSwivelLinux", "CLiburing", "CPcap",
-            .product(name: "SystemPackage", package: "swift-system"),
         ]),
         // Compiling a validated model into the pipeline's tables (ids, memberships, routing, security groups,
         // overlay) and installing it between batches. Platform-free: the model fuzzer drives it in memory.
-        .target(name: "SwivelCompiler", dependencies: ["SwivelPacket", "SwivelCore", "SwivelPipeline", "SwivelControl"]),
+        .target(name: "SwivelCompiler", dependencies: ["SwivelPacket", "SwivelPipeline", "SwivelControl"]),
         // The network model, config parsing/validation and API document types (Codable).
         .target(name: "SwivelControl", dependencies: [
             "SwivelPacket",
@@ -62,19 +60,20 @@ let package = Package(
         .target(name: "SwivelFuzzing", dependencies: ["SwivelPacket", "SwivelCore", "SwivelPipeline", "SwivelControl", "SwivelCompiler"]),
         // Runs the datapath thread and answers control requests between batches.
         .target(name: "SwivelRuntime", dependencies: [
-            "SwivelPacket", "SwivelCore", "SwivelPipeline", "SwivelPorts", "SwivelControl", "SwivelCompiler", "CLiburing", "CSwivelLinux",
+            "SwivelPacket", "SwivelCore", "SwivelPipeline", "SwivelPorts", "SwivelControl", "SwivelCompiler", "CSwivelLinux",
             .product(name: "Logging", package: "swift-log"),
-            .product(name: "SystemPackage", package: "swift-system"),
         ]),
         // The HTTP/JSON API over the Unix socket.
         .target(name: "SwivelAPI", dependencies: [
             "SwivelRuntime", "SwivelControl",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "swiveld", dependencies: [
-            "SwivelRuntime", "SwivelAPI", "SwivelControl",
+            "SwivelRuntime", "SwivelAPI", "SwivelControl", "SwivelPorts",
+            .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
@@ -101,6 +100,8 @@ let package = Package(
                     exclude: ["Fixtures"]),
         .testTarget(name: "SwivelControlTests", dependencies: ["SwivelControl"]),
         .testTarget(name: "SwivelCompilerTests", dependencies: ["SwivelCompiler", "SwivelControl", "SwivelCore", "SwivelPipeline", "SwivelPacket"]),
+        // The runtime's control side without root: model sources, the state store, applies on a portless datapath.
+        .testTarget(name: "SwivelRuntimeTests", dependencies: ["SwivelRuntime", "SwivelControl"]),
         // Replays Fuzz/corpus through the fuzz targets' code: every committed input, every run.
         .testTarget(name: "SwivelFuzzingTests", dependencies: ["SwivelFuzzing", "SwivelCore", "SwivelPipeline"]),
         // Real namespaces, veth pairs, TAPs and a real swiveld (needs root).

@@ -6,5 +6,7 @@ cd "$(dirname "$0")/.."
 source Scripts/setup-deps.sh
 # Every run-time trap in Sources/ has a reason in Scripts/trap-allowlist.tsv; a new one fails here.
 /usr/bin/python3 Scripts/trap-audit.py
+# The layering of Docs/architecture.md's import rules holds in Package.swift and in every source file.
+/usr/bin/python3 Scripts/check-imports.py
 swift build --build-tests
 swift test --skip-build "$@"

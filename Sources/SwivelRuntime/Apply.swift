@@ -187,13 +187,13 @@ extension SwitchRuntime {
             if dryRun || doc.isEmpty && attempt == 0 && current.desired == desired { return doc }
             let plan = try Self.plan(from: current, to: desired, freePortIDs: free, options: options, logger: logger)
             let logger = self.logger
-            let installed = try await mailbox.perform { dp -> Bool in
-                guard dp.model.version == plan.base else { return false }
+            let installed = try await mailbox.perform { dp -> Int? in
+                guard dp.model.version == plan.base else { return nil }
                 Self.install(plan, on: dp, logger: logger)
-                return true
+                return dp.model.version
             }
-            if installed {
-                try persist(desired)
+            if let version = installed {
+                try persist(desired, version: version)
                 return doc
             }
             // Somebody applied in between: give back what was opened and plan again from their state.
@@ -213,12 +213,24 @@ extension SwitchRuntime {
         try await mailbox.perform { dp in dp.model.desired }
     }
 
-    /// Writes the desired state (the command line's objects aside) to the state file: a temporary file,
-    /// fsync, rename, so a crash leaves the old file or the new one, never half of one.
-    public func persist(_ desired: NetworkConfig) throws {
-        guard let path = stateFile else { return }
-        let text = try StateFile.encode(desired.without(owner: "cli"))
-        try StateFile.write(text, to: path)
+    /// Writes the desired state (the command line's objects aside) to the store, unless a newer version
+    /// was written already (applies that finish out of order never write an older state last).
+    public func persist(_ desired: NetworkConfig, version: Int) throws {
+        guard let store else { return }
+        try persisted.withLock { last in
+            guard version > last.version else { return }
+            do {
+                last.revision = try store.commit(desired.without(owner: "cli"), expectedRevision: last.revision)
+                last.version = version
+            } catch {
+                throw RequestError(.stateFile, "the change is applied but not stored: \(error)")
+            }
+        }
+    }
+
+    /// Writes the state the runtime started with (the first install, version 1).
+    public func persistInitialState(_ model: NetworkConfig) throws {
+        try persist(model, version: 1)
     }
 }
 

@@ -1,5 +1,6 @@
 import CSwivelLinux
 import Foundation
+import Synchronization
 import Logging
 import SwivelControl
 import SwivelPacket
@@ -33,16 +34,21 @@ public final class SwitchRuntime: Sendable {
     let startedAt: UInt64
     let options: DatapathOptions
     /// Where the applied desired state is kept across restarts (nil: not kept).
-    let stateFile: String?
+    let store: (any StateStore)?
+    /// The model version last written to the store and the store's revision then: applies finish in any
+    /// order, and an older state must never overwrite a newer one.
+    let persisted = Mutex<(version: Int, revision: Int)>((-1, 0))
 
     /// Builds the datapath and applies `config` to it. Ports owned by `cli` must open now (a typo must not
     /// start a useless switch); configured ports whose device is missing start `down (no device)` and bind
     /// when it appears.
-    public init(config: NetworkConfig, options: DatapathOptions = DatapathOptions(), stateFile: String? = nil,
+    public init(config: NetworkConfig, options: DatapathOptions = DatapathOptions(), store: (any StateStore)? = nil,
+                storeRevision: Int = 0,
                 logger: Logger = Logger(label: "swivel")) throws {
         self.logger = logger
         self.options = options
-        self.stateFile = stateFile
+        self.store = store
+        persisted.withLock { $0.revision = storeRevision }
         // One FDB table sized for the configured networks' limits (capped); networks added later share it.
         let limits = config.networks.map { $0.fdb?.maxEntries ?? FDB.defaultLimit } + [FDB.defaultLimit]
         let fdb = FDB(capacity: min(limits.reduce(0, +), 1 << 24))

@@ -80,8 +80,10 @@ struct Swiveld: AsyncParsableCommand {
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let model: NetworkConfig
         let options: DatapathOptions
+        let store = statePath.map(FileStateStore.init(path:))
+        var storeRevision = 0
         do {
-            model = try buildModel()
+            (model, storeRevision) = try buildModel(store)
             options = try buildOptions()
         } catch let e as StateFileRefused {
             FileHandle.standardError.write(Data("swiveld: \(e)\n".utf8))
@@ -92,9 +94,9 @@ struct Swiveld: AsyncParsableCommand {
         }
         let runtime: SwitchRuntime
         do {
-            runtime = try SwitchRuntime(config: model, options: options, stateFile: statePath, logger: logger)
+            runtime = try SwitchRuntime(config: model, options: options, store: store, storeRevision: storeRevision, logger: logger)
             // What was restored plus what the file and the command line say is now the applied state.
-            do { try runtime.persist(model) } catch { logger.error("\(error)") }
+            do { try runtime.persistInitialState(model) } catch { logger.error("\(error)") }
         } catch let e as PortError {
             FileHandle.standardError.write(Data("swiveld: cannot open port \(e.port): \(e.reason)\n".utf8))
             throw ExitCode(2)
@@ -138,36 +140,32 @@ struct Swiveld: AsyncParsableCommand {
 
     var statePath: String? { stateFile == "none" ? nil : stateFile }
 
-    /// The desired state at start: the state file's objects (all of them without --config; those not owned
-    /// by the config file with it), then the config file, then the command line.
-    func buildModel() throws -> NetworkConfig {
-        var model = NetworkConfig()
-        if let statePath {
-            var restored: NetworkConfig
-            switch StateFile.read(statePath) {
-            case .success(let state): restored = state
-            case .failure(let errors):
-                guard stateFileRecover else { throw StateFileRefused(path: statePath, errors: errors.errors) }
-                let (state, aside, count) = try StateFile.recover(statePath)
+    /// The desired state at start (ModelSources: the store's objects, then the config file, then the command
+    /// line) and the store's revision it was read at.
+    func buildModel(_ store: FileStateStore?) throws -> (NetworkConfig, Int) {
+        var restored: NetworkConfig? = nil
+        var revision = 0
+        if let store {
+            do {
+                (restored, revision) = try store.load()
+            } catch {
+                guard case .refused(let errors) = error else { throw error }
+                guard stateFileRecover else { throw StateFileRefused(path: store.path, errors: errors.errors) }
+                let (state, aside, count) = try store.recover()
                 restored = state
                 if let aside {
-                    FileHandle.standardError.write(Data("swiveld: warning: \(count) object(s) of \(statePath) refused and set aside in \(aside); the rest is loaded\n".utf8))
+                    FileHandle.standardError.write(Data("swiveld: warning: \(count) object(s) of \(store.path) refused and set aside in \(aside); the rest is loaded\n".utf8))
                 }
             }
-            model = config == nil ? restored : restored.without(owner: NetworkConfig.defaultOwner)
-        }
-        if let config {
-            model = model.applying(try readConfigFile(config), owner: NetworkConfig.defaultOwner)
         }
         var commandLine = NetworkConfig()
         for n in networks { commandLine.networks.append(try Shorthand.network(n)) }
         for r in routers { commandLine.routers.append(try Shorthand.router(r)) }
         for p in ports { commandLine.ports.append(try Shorthand.port(p)) }
         if let overlay { commandLine.overlay = try Shorthand.overlay(overlay) }
-        model = model.applying(commandLine, owner: "cli")
-        let errors = Validator.validate(model, file: config ?? "command line")
-        if !errors.isEmpty { throw ConfigErrors(errors) }
-        return model
+        let model = try ModelSources.merge(stored: restored, configFile: try config.map(readConfigFile), commandLine: commandLine,
+                                           source: config ?? "command line")
+        return (model, revision)
     }
 
     func readConfigFile(_ path: String) throws -> NetworkConfig {

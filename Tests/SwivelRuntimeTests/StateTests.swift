@@ -1,0 +1,89 @@
+import Foundation
+import SwivelControl
+import SwivelRuntime
+import Testing
+
+/// The runtime's control side without root or devices: which source of the model wins at start, the
+/// state store's compare-and-swap, and applies through a running (portless) datapath being stored in
+/// order.
+@Suite struct StateTests {
+    static func model(_ yaml: String) throws -> NetworkConfig { try ConfigLoader.parse(yaml, file: "test") }
+
+    func temporaryPath() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("swivel-state-\(UInt32.random(in: 0...UInt32.max)).json").path
+    }
+
+    @Test func theCommandLineBeatsTheConfigFileWhichBeatsTheStoredState() throws {
+        var stored = try Self.model("networks: [{name: old}, {name: kept, vlan: 5}]")
+        stored.networks[0].owner = "config"      // the file owned it once; it no longer lists it
+        stored.networks[1].owner = "api"
+        let file = try Self.model("networks: [{name: blue, vlan: 10}]")
+        var cli = NetworkConfig()
+        cli.networks = [NetworkSpec(name: "blue", vlan: 20)]
+        let merged = try ModelSources.merge(stored: stored, configFile: file, commandLine: cli, source: "test")
+        #expect(merged.networks.first { $0.name == "blue" }?.vlan == 20, "the command line wins")
+        #expect(merged.networks.first { $0.name == "blue" }?.owner == "cli")
+        #expect(merged.networks.contains { $0.name == "kept" }, "objects the config file does not own stay")
+        #expect(!merged.networks.contains { $0.name == "old" }, "the config file's old objects go with it")
+        // Without a config file everything stored comes back.
+        let restored = try ModelSources.merge(stored: stored, configFile: nil, commandLine: NetworkConfig(), source: "test")
+        #expect(Set(restored.networks.map(\.name)) == ["old", "kept"])
+    }
+
+    @Test func anInvalidMergeIsRefusedWithItsSource() throws {
+        let file = try Self.model("networks: [{name: a, vlan: 10}]")
+        var cli = NetworkConfig()
+        cli.networks = [NetworkSpec(name: "b", vlan: 10)]
+        #expect { try ModelSources.merge(stored: nil, configFile: file, commandLine: cli, source: "swivel.yaml") } throws: { error in
+            (error as? ConfigErrors)?.errors.contains { $0.file == "swivel.yaml" && $0.reason.contains("vlan") } == true
+        }
+    }
+
+    @Test func theStateFileStoreIsACompareAndSwap() throws {
+        let path = temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let store = FileStateStore(path: path)
+        #expect(try store.load().revision == 0, "nothing stored yet")
+        let one = try Self.model("networks: [{name: one}]")
+        let r1 = try store.commit(one, expectedRevision: 0)
+        #expect(r1 == 1)
+        #expect { try store.commit(one, expectedRevision: 0) } throws: { error in
+            if case .conflict(let expected, let current) = error as? StateStoreError { return expected == 0 && current == 1 }
+            return false
+        }
+        let reread = try FileStateStore(path: path).load()
+        #expect(reread.model.networks.map(\.name) == ["one"] && reread.revision == 1)
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600, "the state file is the operator's alone")
+    }
+
+    @Test func aRefusedStateFileIsAnErrorWithItsPlace() throws {
+        let path = temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try "networks: [{name: a, vlan: 5000}]".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect { try FileStateStore(path: path).load() } throws: { error in
+            if case .refused(let errors) = error as? StateStoreError { return errors.errors.first?.path == "networks.a.vlan" }
+            return false
+        }
+    }
+
+    /// A running runtime with no ports: an apply is installed, stored, and a late write of an older
+    /// version does not overwrite it.
+    @Test func appliesAreStoredInOrder() async throws {
+        let path = temporaryPath()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let store = FileStateStore(path: path)
+        let runtime = try SwitchRuntime(config: NetworkConfig(), store: store)
+        try runtime.persistInitialState(NetworkConfig())
+        runtime.start()
+        defer { runtime.stop() }
+        let plan = try await runtime.apply(try Self.model("networks: [{name: blue, vlan: 10}]"), owner: "api")
+        #expect(plan.applied)
+        #expect(try await runtime.desiredState().networks.map(\.name) == ["blue"])
+        #expect(try store.load().model.networks.map(\.name) == ["blue"])
+        try runtime.persist(NetworkConfig(), version: 1)   // an older apply finishing late
+        #expect(try store.load().model.networks.map(\.name) == ["blue"], "the newer state stays")
+        await #expect(throws: Error.self) { try await runtime.apply(try Self.model("networks: [{name: x, vlan: 9999}]"), owner: "api") }
+        #expect(try store.load().model.networks.map(\.name) == ["blue"], "a refused document changes nothing")
+    }
+}
