@@ -63,6 +63,7 @@ struct TenantProtectionTests {
         }
         let before = try json(try lab.ctl("fdb stats --json"))
         let rxBefore = try lab.portDoc("p1")["rx_packets"] as? Int ?? -1
+        let kernelDropsBefore = try lab.portDoc("p1")["kernel_drops"] as? Int ?? 0
         let rssBefore = try rssKiB()
 
         // Pings between hosts 2 and 3 run through the whole flood.
@@ -91,7 +92,12 @@ struct TenantProtectionTests {
         // Every flood frame that reached the pipeline either took one of the free places or hit the limit.
         let hits = (after["limit_hits"] as? Int ?? 0) - (before["limit_hits"] as? Int ?? 0)
         #expect(hits == rx - (limit - learnedBefore), "rx \(rx), limit hits \(hits), learned before \(learnedBefore)")
-        #expect(rx > flood * 9 / 10, "most of the flood reached the switch (rx \(rx))")
+        // How much of the flood the receive ring took depends on the machine's load (what the kernel could
+        // not queue is counted as kernel drops): a speed, not asserted here. What must hold at any speed:
+        // the flood reached the port, and most of it met the full table.
+        let kernelDrops = (try lab.portDoc("p1")["kernel_drops"] as? Int ?? 0) - kernelDropsBefore
+        #expect(rx + kernelDrops > flood * 9 / 10, "the flood reached the port (rx \(rx), kernel drops \(kernelDrops))")
+        #expect(hits > flood / 4, "a large part of the flood met the full table (limit hits \(hits) of \(flood))")
         #expect(rssAfter - rssHalfway < 2048,
                 "swiveld grew by \(rssAfter - rssHalfway) KiB in the second half (\(rssHalfway - rssBefore) KiB in the first)")
         #expect(try lab.ping(from: 3, to: 2, count: 2), "known hosts still reach each other")
