@@ -1,5 +1,6 @@
 /// Per-port counters in one flat block, written only by the datapath thread that owns it.
 /// Readers get copies taken between batches.
+/// Ownership: per-worker (written by the datapath thread that owns it; read as snapshots between batches).
 public final class PortCounters {
     /// rx packets, rx bytes, tx packets, tx bytes, the four offload counters, then one per drop reason.
     public static let fieldsPerPort = 8 + DropReason.allCases.count

@@ -1,4 +1,5 @@
 /// Live per-port facts the I/O layer maintains and the output stage reads (same thread).
+/// Ownership: per-worker (the ports write it, the output stage reads it, on the same thread).
 public final class PortStates {
     public let maxPorts: Int
     public let isUp: UnsafeMutablePointer<Bool>

@@ -54,6 +54,7 @@ public enum StageID {
 
 /// A bounded buffer of trace records, filled by the stages and emptied by the datapath between batches.
 /// When full, further records are counted as lost, never block.
+/// Ownership: per-worker (filled by the stages, emptied by the datapath between batches).
 public final class TraceBuffer {
     public let capacity: Int
     @usableFromInline let records: UnsafeMutablePointer<TraceRecord>

@@ -1,5 +1,6 @@
 /// Per-port transmit queues of bounded length: what the pipeline decided to send this iteration,
 /// drained by the ports after the batch. The bound keeps one port from holding the whole pool.
+/// Ownership: per-worker (filled by the pipeline, drained by the ports, on the same thread).
 public final class TxQueues {
     public let maxPorts: Int
     public let capacity: Int

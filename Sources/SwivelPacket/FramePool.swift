@@ -8,6 +8,7 @@ public typealias FrameIndex = UInt32
 /// It is a class with only `let` stored properties (pointers), so hot-path access pays no
 /// exclusivity checks; the mutable state lives behind those pointers. It is confined to the one
 /// datapath thread that owns it.
+/// Ownership: per-worker (one pool per datapath thread; frames never cross threads).
 public final class FramePool {
     public let smallCount: Int
     public let largeCount: Int

@@ -107,6 +107,7 @@ public struct Connection: Sendable {
 /// The connection table: fixed capacity, allocated once; an index maps both directions' keys to the
 /// entry. When full, a new connection evicts the oldest connection that is not established (a FIFO of
 /// those); when every entry is established, the new connection is refused. Single writer (the datapath).
+/// Ownership: per-worker, single writer (the acl stage; housekeeping and flushes run between batches).
 public struct ConnTable {
     public let capacity: Int
     @usableFromInline var index: OpenTable<ConnKey, UInt32>   // entry << 1 | direction (1: reply)

@@ -28,6 +28,9 @@ public struct FDBEntry: Sendable {
 /// limit is reached new MACs are not learned (counted), and known traffic keeps flowing. Static entries
 /// never age and never move. The per-network and per-port counts live in arrays allocated once, and
 /// every removal path keeps them exact.
+/// Ownership: per-worker, single writer: the l2 stage learns; l3 looks up next hops' MACs (a lookup that
+/// finds an expired entry removes it); the control plane adds static entries and flushes through the
+/// mailbox, between batches.
 public struct FDB {
     public var table: OpenTable<FDBKey, FDBEntry>
     public var stats = Stats()

@@ -58,6 +58,8 @@ public struct FlowRecord: Sendable {
 ///
 /// It is a record, not a cache: with L2 only, an FDB lookup costs what a flow lookup costs, so
 /// replaying decisions would add a tier without saving work (see Docs/architecture.md).
+/// Ownership: per-worker, single writer (the flow-record stage; the control plane reads and flushes it
+/// through the mailbox).
 public struct FlowTable {
     public var table: OpenTable<FlowKey, FlowRecord>
     public var idleNanos: UInt64

@@ -50,6 +50,7 @@ public struct NeighborEntry: Sendable {
 /// The neighbour table of every router interface: fixed size, single writer (the l3 stage), no
 /// allocation after init. Unsolicited ARP never creates an entry (a workload cannot plant itself as
 /// anybody's next hop); it may update one that exists.
+/// Ownership: per-worker, single writer (the l3 stage and its once-a-second tick).
 public struct NeighborTable {
     public var table: OpenTable<NeighborKey, NeighborEntry>
     public var stats = Stats()

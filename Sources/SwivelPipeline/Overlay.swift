@@ -3,6 +3,8 @@ import SwivelPacket
 /// This host as a VXLAN tunnel endpoint: which networks the overlay carries under which VNI, the remote
 /// VTEPs each one floods to, and how the outer headers are written. Immutable: the control plane builds
 /// a new one and the datapath adopts it between batches, like the topology.
+/// Ownership: shared read-only snapshot (built by the control plane, adopted between batches; workers may
+/// share it).
 public final class OverlayTable: Sendable {
     /// The VXLAN port's id, or nil when this host is no VTEP.
     public let port: UInt16?

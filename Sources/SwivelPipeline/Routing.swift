@@ -44,6 +44,7 @@ public struct RouteEntry: Sendable, Equatable {
 /// Every router's interfaces and routing table (its VRF): one immutable snapshot the datapath adopts
 /// between batches. Routers are independent: each has its own LPM table, so two routers may hold the
 /// same prefixes for different tenants.
+/// Ownership: shared read-only snapshot (built off the datapath by RoutingBuilder, adopted between batches).
 public final class Routing: Sendable {
     public let routerNames: [String]
     public let interfaces: [RouterInterface]

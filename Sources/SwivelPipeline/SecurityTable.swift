@@ -34,6 +34,8 @@ public struct ACLRuleInfo: Sendable, Equatable {
 /// The datapath's security groups: which policy guards each port in each direction, the compiled rules,
 /// and what each rule id means. Immutable; the control plane builds a new one and the datapath adopts it
 /// between batches.
+/// Ownership: shared read-only snapshot (compiled off the datapath by SecurityBuilder, adopted between
+/// batches).
 public final class SecurityTable: @unchecked Sendable {
     public let maxPorts: Int
     /// Policy of packets into / out of each port; -1: the port has no security groups (open).

@@ -2,6 +2,7 @@
 /// unknown unicast). A port with a limit may flood `pps` frames per second, with bursts of up to one
 /// second's worth; beyond that its flooded frames are dropped as `storm-control`. Known unicast is never
 /// limited. State lives in arrays allocated once; the clock is the batch's.
+/// Ownership: per-worker (the l2 stage's flood budget per port).
 public struct StormControl {
     public static let maxPorts = 1024
     /// Frames per second allowed, per port (0: no limit).

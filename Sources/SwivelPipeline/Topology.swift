@@ -22,6 +22,7 @@ public struct PortMembership: Sendable, Equatable {
 
 /// The datapath's view of which ports exist and which networks each carries. Immutable: the control
 /// plane builds a new one and the datapath adopts it between batches.
+/// Ownership: shared read-only snapshot (built by the control plane, adopted between batches).
 public final class Topology: Sendable {
     public static let noNetwork: UInt16 = 0xFFFF
     public let maxPorts: Int
