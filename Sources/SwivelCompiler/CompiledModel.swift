@@ -6,7 +6,7 @@ import SwivelPipeline
 /// settings, each port's networks, port security, limits and fixed MACs, the overlay, the routers and
 /// the security groups. Pure and platform-free: the runtime compiles off the datapath thread and installs
 /// the result between batches (`Pipeline.install`); the model fuzzer compiles every document that validates.
-public struct CompiledModel: @unchecked Sendable {
+public struct CompiledModel: Sendable {
     public struct Network: Sendable, Equatable {
         public var id: UInt16
         public var name: String
@@ -27,7 +27,7 @@ public struct CompiledModel: @unchecked Sendable {
 
     public var maxPorts: Int
     public var networks: [Network] = []
-    public var ports: [Port] = []
+    public private(set) var ports: [Port] = []
     /// The VXLAN port's VNIs, remote VTEPs and outer-header settings (`.none`: no overlay).
     public var overlay: OverlayTable = .none
     public var routing: Routing = .empty
@@ -53,6 +53,7 @@ public struct CompiledModel: @unchecked Sendable {
             for n in spec.trunk ?? [] { if let vid = vlanOf[n], let net = numbering.networkIDs[n] { tagged[vid] = net } }
             let untagged = spec.untaggedNetwork.flatMap { numbering.networkIDs[$0] }
             let fixed = untagged == nil ? [] : ((spec.staticMacs ?? []) + (spec.addresses ?? []).map(\.mac)).compactMap { MACAddress($0) }
+            c.portIndex[id] = c.ports.count
             c.ports.append(Port(id: id, spec: spec, membership: PortMembership(untagged: untagged, tagged: tagged),
                                 security: spec.addresses.map(securityPolicy), fixedMACs: fixed, acceptsOffload: spec.offloads != .off))
         }
@@ -81,8 +82,8 @@ public struct CompiledModel: @unchecked Sendable {
         })
     }
 
-    /// The VXLAN port's membership: every network with a VNI.
-    public var overlayMembership: PortMembership { PortMembership(untagged: nil, overlay: overlay.networks) }
+    /// Position of each port in `ports`, by id: the install compares every port with its previous self.
+    var portIndex: [UInt16: Int] = [:]
 
-    public func port(id: UInt16) -> Port? { ports.first { $0.id == id } }
+    public func port(id: UInt16) -> Port? { portIndex[id].map { ports[$0] } }
 }

@@ -8,7 +8,7 @@ import SwivelPorts
 
 /// The desired state the datapath runs, the ids its names were given and what it compiled to. Lives on
 /// the datapath thread.
-public struct AppliedModel: @unchecked Sendable {
+public struct AppliedModel: Sendable {
     public var desired = NetworkConfig()
     public var numbering = Numbering()
     public var compiled: CompiledModel

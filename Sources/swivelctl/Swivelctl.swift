@@ -13,6 +13,8 @@ struct Swivelctl: AsyncParsableCommand {
                       DropsCommand.self, StatsCommand.self, TraceCommand.self, CaptureCommand.self, ACLCommand.self,
                       ConntrackCommand.self])
 
+    /// Declared here too so `--socket` and `--json` may come before the command words
+    /// (`swivelctl --socket S port show`); the argument parser hands them to the subcommand's own group.
     @OptionGroup var connection: Connection
 }
 
