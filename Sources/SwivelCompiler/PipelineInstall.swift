@@ -30,7 +30,7 @@ extension Pipeline {
             l2.storm.configure(port: id, pps: nil)
             counters.reset(port: Int(id))
             states.isUp[Int(id)] = false
-            acl.forget(zone: id)
+            conntrack.forget(zone: .port(Int(id)))
         }
 
         // One topology for the whole change (adopting it forgets what ports that changed networks learned);

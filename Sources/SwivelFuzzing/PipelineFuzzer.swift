@@ -215,7 +215,7 @@ public final class PipelineFuzzer {
         _ = pipeline.l2.fdb.flush()
         pipeline.l2.invalidateCache()
         _ = pipeline.flows.flush()
-        _ = pipeline.acl.conntrack.removeAll { _ in true }
+        _ = pipeline.conntrack.table.removeAll { _ in true }
         for p in 0..<FuzzWorld.portCount {
             for (reason, count) in pipeline.counters.snapshot(port: p).drops where count > 0 { reasonsSeen.insert(reason) }
             if recording {

@@ -35,29 +35,17 @@ public enum ACLOutcome: UInt8, Sendable {
     }
 }
 
-/// A later fragment's identity: it carries no ports, so it follows its first fragment by these.
-public struct FragmentKey: TableKey {
-    public var addresses: UInt64
-    public var rest: UInt64   // ip id << 32 | protocol << 16 | zone
-    @inlinable public init(source: UInt32, destination: UInt32, id: UInt16, protocol proto: UInt8, zone: UInt16) {
-        addresses = UInt64(source) << 32 | UInt64(destination)
-        rest = UInt64(id) << 32 | UInt64(proto) << 16 | UInt64(zone)
-    }
-    @inlinable public var hash64: UInt64 { mix64(addresses ^ (rest &* 0x9E37_79B9_7F4A_7C15)) }
-}
-
 /// acl: security groups with connection tracking. Packets from a guarded port are checked here, before
 /// l2 (its egress rules); packets to a guarded port are checked by the output stage as it delivers them
 /// (`admit`), floods and routed packets included (the port's ingress rules). Each guarded port is its own
-/// conntrack zone. A packet of a tracked connection passes on the conntrack lookup alone; only a new
+/// conntrack zone (`ConnZone.port`) in the shared connection tracking (`ConnTracker`), which the pipeline
+/// lends to this stage. A packet of a tracked connection passes on the conntrack lookup alone; only a new
 /// connection is classified. Rule changes bump `generation`, and a connection is re-checked against the
 /// new rules on its next packet: still allowed, it goes on; not allowed, it ends (`ct-revoked`).
 /// Decides: drop (acl-deny, acl-default-deny, ct-invalid, ct-table-full, ct-revoked, acl-fragment-untracked,
 /// acl-malformed, acl-ipv6-unsupported). Reads meta: inPort, etherType, l3Offset, length.
 public struct ACLStage {
     public private(set) var table: SecurityTable
-    public var conntrack: ConnTable
-    @usableFromInline var fragments: OpenTable<FragmentKey, UInt64>
     /// Hits per rule id (classifications, not packets of tracked connections).
     public private(set) var ruleHits: UnsafeMutablePointer<UInt64>
     public private(set) var ruleHitCount: Int
@@ -67,14 +55,10 @@ public struct ACLStage {
     @usableFromInline private(set) var anyGuarded = false
     /// Picks up TCP connections mid-stream (an ACK without a tracked connection is classified as if new).
     public var loose = false
-    public var fragmentsFollowed: UInt64 = 0
     @usableFromInline let trace: TraceBuffer
-    public static let fragmentTimeout: UInt64 = 5_000_000_000
 
-    public init(maxPorts: Int, capacity: Int = 262_144, trace: TraceBuffer) {
+    public init(maxPorts: Int, trace: TraceBuffer) {
         table = .empty(maxPorts: maxPorts)
-        conntrack = ConnTable(capacity: capacity)
-        fragments = OpenTable(limit: 8192)
         ruleHitCount = ACLRuleInfo.builtIn.count
         ruleHits = .allocate(capacity: ruleHitCount)
         ruleHits.initialize(repeating: 0, count: ruleHitCount)
@@ -84,7 +68,7 @@ public struct ACLStage {
     /// Adopts new security groups between batches. Hit counters follow their rules (by group and rule
     /// text); tracked connections are re-checked on their next packet when the decisions may differ; the
     /// connections of ports that are no longer guarded are forgotten.
-    public mutating func adopt(_ newTable: SecurityTable) {
+    public mutating func adopt(_ newTable: SecurityTable, conntrack: inout ConnTracker) {
         var hits: [String: UInt64] = [:]
         for r in table.rules where Int(r.id) < ruleHitCount { hits[r.identity, default: 0] += ruleHits[Int(r.id)] }
         let count = newTable.rules.count
@@ -95,30 +79,20 @@ public struct ACLStage {
         ruleHitCount = count
         if newTable.signature != table.signature { generation &+= 1 }
         let guarded = newTable
-        conntrack.stats.flushed &+= UInt64(conntrack.removeAll { !guarded.isGuarded(Int($0.key.zone)) })
+        conntrack.forget { !$0.zone.isRouter && !guarded.isGuarded($0.zone.id) }
         table = newTable
         anyGuarded = newTable.guardedCount > 0
-    }
-
-    /// Forgets the connections of one port's zone (the port was removed or re-created).
-    public mutating func forget(zone: UInt16) {
-        conntrack.stats.flushed &+= UInt64(conntrack.removeAll { $0.key.zone == zone })
-    }
-
-    public mutating func tick(now: UInt64) {
-        conntrack.sweep(now: now)
-        _ = fragments.removeAll { _, expiry in expiry < now }
     }
 
     /// Checks the batch's frames from guarded ports against their egress rules.
     @inlinable
     public mutating func process(_ batch: borrowing PacketBatch, pool: FramePool, decisions: UnsafeMutablePointer<Decision>,
-                                 now: UInt64, dryRun: Bool = false) {
+                                 conntrack: inout ConnTracker, now: UInt64, dryRun: Bool = false) {
         guard anyGuarded else { return }
         for i in 0..<batch.count where decisions[i].action != .drop {
             let port = Int(pool.meta[Int(batch[i])].inPort)
             guard table.isGuarded(port) else { continue }
-            if let reason = check(batch[i], port: port, ingress: false, pool: pool, now: now, dryRun: dryRun) {
+            if let reason = check(batch[i], port: port, ingress: false, pool: pool, conntrack: &conntrack, now: now, dryRun: dryRun) {
                 decisions[i] = .drop(reason)
             }
         }
@@ -126,17 +100,19 @@ public struct ACLStage {
 
     /// Checks a frame about to be delivered to a guarded port against that port's ingress rules; nil: it may go.
     @inlinable @inline(__always)
-    public mutating func admit(_ f: FrameIndex, to port: Int, pool: FramePool, now: UInt64, dryRun: Bool) -> DropReason? {
+    public mutating func admit(_ f: FrameIndex, to port: Int, pool: FramePool, conntrack: inout ConnTracker, now: UInt64,
+                               dryRun: Bool) -> DropReason? {
         guard anyGuarded, table.isGuarded(port) else { return nil }
-        return check(f, port: port, ingress: true, pool: pool, now: now, dryRun: dryRun)
+        return check(f, port: port, ingress: true, pool: pool, conntrack: &conntrack, now: now, dryRun: dryRun)
     }
 
     @inlinable
-    mutating func check(_ f: FrameIndex, port: Int, ingress: Bool, pool: FramePool, now: UInt64, dryRun: Bool) -> DropReason? {
+    mutating func check(_ f: FrameIndex, port: Int, ingress: Bool, pool: FramePool, conntrack: inout ConnTracker, now: UInt64,
+                        dryRun: Bool) -> DropReason? {
         let m = pool.meta + Int(f)
         var rule: UInt32 = 0
-        let (reason, outcome) = decide(UnsafeRawPointer(pool.data(f)), m, port: port, ingress: ingress, now: now,
-                                       dryRun: dryRun, rule: &rule)
+        let (reason, outcome) = decide(UnsafeRawPointer(pool.data(f)), m, port: port, ingress: ingress, conntrack: &conntrack,
+                                       now: now, dryRun: dryRun, rule: &rule)
         if m.pointee.flags & FrameMeta.traced != 0 {
             var r = TraceRecord(packet: m.pointee.traceID, stage: StageID.acl, verdict: reason == nil ? .continue : .drop,
                                 reason: reason?.rawValue ?? 0, port: UInt16(port), count: ingress ? 1 : 0)
@@ -148,8 +124,8 @@ public struct ACLStage {
     }
 
     @inlinable
-    mutating func decide(_ p: UnsafeRawPointer, _ m: UnsafeMutablePointer<FrameMeta>, port: Int, ingress: Bool, now: UInt64,
-                         dryRun: Bool, rule: inout UInt32) -> (DropReason?, ACLOutcome) {
+    mutating func decide(_ p: UnsafeRawPointer, _ m: UnsafeMutablePointer<FrameMeta>, port: Int, ingress: Bool,
+                         conntrack: inout ConnTracker, now: UInt64, dryRun: Bool, rule: inout UInt32) -> (DropReason?, ACLOutcome) {
         let l3 = Int(m.pointee.l3Offset)
         let available = Int(m.pointee.length) - l3
         switch m.pointee.etherType {
@@ -169,73 +145,54 @@ public struct ACLStage {
             return (nil, .stateless)
         }
         guard let fields = L4Fields.parse(p, l3: l3, available: available) else { return (.aclMalformed, .malformed) }
-        let zone = UInt16(port)
+        let zone = ConnZone.port(port)
         if fields.fragment == 2 {
-            let key = FragmentKey(source: fields.source, destination: fields.destination, id: fields.ipID,
-                                  protocol: fields.proto, zone: zone)
-            if let slot = fragments.find(key), fragments.value(at: slot).pointee >= now {
-                if !dryRun { fragmentsFollowed &+= 1 }
-                return (nil, .fragment)
-            }
+            if conntrack.followsFirstFragment(FragmentKey(fields, zone: zone), now: now, dryRun: dryRun) { return (nil, .fragment) }
             return (.aclFragmentUntracked, .denied)
         }
         var quoted: L4Fields?
         if fields.isICMPError {
             quoted = L4Fields.parseQuoted(p, at: fields.l4Offset + 8, available: l3 + fields.totalLength - fields.l4Offset - 8)
         }
-        let (reason, outcome) = decideConnection(fields, quoted: quoted, port: port, zone: zone, ingress: ingress, now: now,
-                                                 dryRun: dryRun, rule: &rule)
-        if reason == nil && fields.fragment == 1 && !dryRun {
-            let key = FragmentKey(source: fields.source, destination: fields.destination, id: fields.ipID,
-                                  protocol: fields.proto, zone: zone)
-            if let slot = fragments.find(key) {
-                fragments.value(at: slot).pointee = now &+ Self.fragmentTimeout
-            } else {
-                _ = fragments.insert(key, now &+ Self.fragmentTimeout)   // full: later fragments are dropped and counted
-            }
-        }
+        let (reason, outcome) = decideConnection(fields, quoted: quoted, port: port, zone: zone, network: m.pointee.network,
+                                                 ingress: ingress, conntrack: &conntrack, now: now, dryRun: dryRun, rule: &rule)
+        if reason == nil && fields.fragment == 1 && !dryRun { conntrack.noteFirstFragment(FragmentKey(fields, zone: zone), now: now) }
         return (reason, outcome)
     }
 
     @inlinable
-    mutating func decideConnection(_ f: L4Fields, quoted: L4Fields?, port: Int, zone: UInt16, ingress: Bool, now: UInt64, dryRun: Bool,
+    mutating func decideConnection(_ f: L4Fields, quoted: L4Fields?, port: Int, zone: ConnZone, network: UInt16, ingress: Bool,
+                                   conntrack: inout ConnTracker, now: UInt64, dryRun: Bool,
                                    rule: inout UInt32) -> (DropReason?, ACLOutcome) {
-        let key = ConnKey(source: f.source, destination: f.destination, sourcePort: f.sourcePort,
-                          destinationPort: f.destinationPort, protocol: f.proto, zone: zone)
-        if !dryRun { conntrack.stats.lookups &+= 1 }
-        if let (e, reply) = conntrack.find(key) {
-            if conntrack.isExpired(e, now: now) {
-                if !dryRun { conntrack.remove(e); conntrack.stats.expired &+= 1 }
-            } else {
-                rule = conntrack.entries[e].rule
-                if conntrack.entries[e].generation != generation {
-                    let verdict = revalidate(conntrack.entries[e])
-                    if verdict.deny {
-                        rule = verdict.rule
-                        if !dryRun { conntrack.remove(e); conntrack.stats.revoked &+= 1 }
-                        return (.ctRevoked, .revoked)
-                    }
-                    if !dryRun { conntrack.entries[e].generation = generation; conntrack.entries[e].rule = verdict.rule }
+        let key = ConnTuple(f, zone: zone)
+        if let (e, reply) = conntrack.lookup(key, now: now, dryRun: dryRun) {
+            let c = conntrack.table.entries + e
+            rule = c.pointee.rule
+            if c.pointee.generation != generation {
+                let verdict = revalidate(c.pointee)
+                if verdict.deny {
+                    rule = verdict.rule
+                    if !dryRun { conntrack.table.remove(e); conntrack.table.stats.revoked &+= 1 }
+                    return (.ctRevoked, .revoked)
                 }
-                if dryRun { return (nil, reply ? .trackedReply : .tracked) }
-                conntrack.stats.hits &+= 1
-                if f.proto == IPProtocol.tcp {
-                    if !trackTCP(e, reply: reply, f, now: now) {
-                        conntrack.stats.invalid &+= 1
-                        return (.ctInvalid, .invalid)
-                    }
-                } else if reply && conntrack.entries[e].state == .new {
-                    conntrack.setState(e, .replied)
-                }
-                count(e, reply: reply, f, now: now)
-                return (nil, reply ? .trackedReply : .tracked)
+                if !dryRun { c.pointee.generation = generation; c.pointee.rule = verdict.rule }
             }
+            if dryRun { return (nil, reply ? .trackedReply : .tracked) }
+            conntrack.table.stats.hits &+= 1
+            if f.proto == IPProtocol.tcp {
+                if !conntrack.trackTCP(e, reply: reply, f, now: now) {
+                    conntrack.table.stats.invalid &+= 1
+                    return (.ctInvalid, .invalid)
+                }
+            } else if reply && c.pointee.state == .new {
+                conntrack.table.setState(e, .replied)
+            }
+            conntrack.account(e, reply: reply, bytes: f.totalLength, now: now)
+            return (nil, reply ? .trackedReply : .tracked)
         }
-        if let inner = quoted, conntrack.find(ConnKey(source: inner.source, destination: inner.destination,
-                                                       sourcePort: inner.sourcePort, destinationPort: inner.destinationPort,
-                                                       protocol: inner.proto, zone: zone)) != nil {
+        if let inner = quoted, conntrack.isTracked(ConnTuple(inner, zone: zone)) {
             rule = ACLRuleID.related
-            if !dryRun { conntrack.stats.related &+= 1 }
+            if !dryRun { conntrack.table.stats.related &+= 1 }
             return (nil, .related)
         }
         let verdict = classify(port: port, ingress: ingress, remote: ingress ? f.source : f.destination, proto: f.proto,
@@ -252,7 +209,7 @@ public struct ACLStage {
             } else if loose && f.tcpFlags & L4Fields.tcpRST == 0 && f.tcpFlags & L4Fields.tcpACK != 0 {
                 state = .established
             } else {
-                if !dryRun { conntrack.stats.invalid &+= 1 }
+                if !dryRun { conntrack.table.stats.invalid &+= 1 }
                 return (.ctInvalid, .invalid)
             }
         } else if f.proto == IPProtocol.icmp && f.icmpType != 8 {
@@ -267,10 +224,11 @@ public struct ACLStage {
             if !reverse.deny { asReply = true; allowedBy = reverse }
         }
         if dryRun { return (nil, .new) }
-        guard let e = conntrack.insert(asReply ? key.reversed : key, state: state, origin: ingress || asReply ? 1 : 0,
-                                       rule: allowedBy.rule, generation: generation, now: now) else { return (.ctTableFull, .tableFull) }
+        guard let e = conntrack.create(asReply ? key.reversed : key, network: network, state: state,
+                                       origin: ingress || asReply ? 1 : 0, rule: allowedBy.rule, generation: generation, now: now)
+        else { return (.ctTableFull, .tableFull) }
         if f.proto == IPProtocol.tcp {
-            let c = conntrack.entries + e
+            let c = conntrack.table.entries + e
             let next = f.seq &+ f.payload &+ (state == .synSent ? 1 : 0)
             if asReply { c.pointee.nextSeq.1 = next } else { c.pointee.nextSeq.0 = next }
             c.pointee.initialSeq = state == .synSent ? f.seq : f.seq &- 1
@@ -283,7 +241,7 @@ public struct ACLStage {
                 c.pointee.window = (1 << 30, 1 << 30)
             }
         }
-        count(e, reply: asReply, f, now: now)
+        conntrack.account(e, reply: asReply, bytes: f.totalLength, now: now)
         return (nil, .new)
     }
 
@@ -302,20 +260,9 @@ public struct ACLStage {
     @inlinable
     func revalidate(_ c: Connection) -> ACLVerdict {
         let ingress = c.origin == 1
-        let proto = c.key.proto
-        let rulePort = proto == IPProtocol.tcp || proto == IPProtocol.udp || proto == IPProtocol.icmp ? c.key.destinationPort : 0
-        return classify(port: Int(c.key.zone), ingress: ingress, remote: ingress ? c.key.source : c.key.destination,
-                        proto: proto, rulePort: rulePort)
-    }
-
-    @inlinable @inline(__always)
-    mutating func count(_ e: Int, reply: Bool, _ f: L4Fields, now: UInt64) {
-        let c = conntrack.entries + e
-        c.pointee.lastSeen = now
-        if reply {
-            c.pointee.packets.1 &+= 1; c.pointee.bytes.1 &+= UInt64(f.totalLength); c.pointee.seenReply = true
-        } else {
-            c.pointee.packets.0 &+= 1; c.pointee.bytes.0 &+= UInt64(f.totalLength)
-        }
+        let proto = c.original.proto
+        let rulePort = proto == IPProtocol.tcp || proto == IPProtocol.udp || proto == IPProtocol.icmp ? c.original.destinationPort : 0
+        return classify(port: c.zone.id, ingress: ingress,
+                        remote: ingress ? c.original.sourceIPv4 : c.original.destinationIPv4, proto: proto, rulePort: rulePort)
     }
 }

@@ -22,8 +22,11 @@ public struct Pipeline {
     public private(set) var topology: Topology
     public var l2: L2Stage
     public var l3 = L3Stage()
-    /// Security groups and connection tracking.
+    /// Security groups.
     public var acl: ACLStage
+    /// Connection tracking, one service for every stage that tracks connections (acl today; NAT and the
+    /// load balancer in router zones next), lent to them in stage order.
+    public var conntrack: ConnTracker
     /// Routers' interfaces and tables (immutable; replaced with `adopt(routing:)`).
     public private(set) var routing: Routing = .empty
     public var flows: FlowTable
@@ -59,7 +62,8 @@ public struct Pipeline {
         let trace = TraceBuffer()
         self.trace = trace
         output = OutputStage(trace: trace)
-        acl = ACLStage(maxPorts: topology.maxPorts, capacity: connections, trace: trace)
+        acl = ACLStage(maxPorts: topology.maxPorts, trace: trace)
+        conntrack = ConnTracker(capacity: connections)
         decisions = .allocate(capacity: batchCapacity)
     }
 
@@ -79,12 +83,12 @@ public struct Pipeline {
         }
         VlanStage.process(batch, pool: pool, topology: topology, decisions: decisions, trace: trace)
         PortSecurityStage.process(batch, pool: pool, topology: topology, decisions: decisions, trace: trace)
-        acl.process(batch, pool: pool, decisions: decisions, now: now)
+        acl.process(batch, pool: pool, decisions: decisions, conntrack: &conntrack, now: now)
         l2.process(batch, pool: pool, routing: routing, decisions: decisions, now: now, trace: trace, overlay: topology.overlay)
         l3.process(batch, pool: pool, routing: routing, fdb: &l2.fdb, decisions: decisions, counters: counters, now: now, trace: trace)
         FlowRecordStage.process(batch, pool: pool, flows: &flows, decisions: decisions, now: now, trace: trace)
         output.process(&batch, pool: pool, topology: topology, states: states, queues: queues,
-                       counters: counters, decisions: decisions, acl: &acl)
+                       counters: counters, decisions: decisions, acl: &acl, conntrack: &conntrack)
         if l3.generated.count > 0 { sendGenerated() }
     }
 
@@ -92,7 +96,7 @@ public struct Pipeline {
     mutating func sendGenerated() {
         let generatedDecisions = l3.generatedDecisions
         output.process(&l3.generated, pool: pool, topology: topology, states: states, queues: queues,
-                       counters: counters, decisions: generatedDecisions, acl: &acl)
+                       counters: counters, decisions: generatedDecisions, acl: &acl, conntrack: &conntrack)
     }
 
     /// Runs one frame through the same stages without effects (no learning, no flow record, nothing
@@ -108,12 +112,12 @@ public struct Pipeline {
         VxlanDecapStage.process(one, pool: pool, overlay: topology.overlay, decisions: decisions, trace: trace)
         VlanStage.process(one, pool: pool, topology: topology, decisions: decisions, trace: trace)
         PortSecurityStage.process(one, pool: pool, topology: topology, decisions: decisions, trace: trace)
-        acl.process(one, pool: pool, decisions: decisions, now: now, dryRun: true)
+        acl.process(one, pool: pool, decisions: decisions, conntrack: &conntrack, now: now, dryRun: true)
         l2.process(one, pool: pool, routing: routing, decisions: decisions, now: now, trace: trace, overlay: topology.overlay, dryRun: true)
         l3.process(one, pool: pool, routing: routing, fdb: &l2.fdb, decisions: decisions, counters: counters, now: now,
                    trace: trace, dryRun: true)
         output.process(&one, pool: pool, topology: topology, states: states, queues: queues,
-                       counters: counters, decisions: decisions, acl: &acl, dryRun: true)
+                       counters: counters, decisions: decisions, acl: &acl, conntrack: &conntrack, dryRun: true)
         return trace.take()
     }
 
@@ -150,7 +154,7 @@ public struct Pipeline {
     /// Adopts new security groups between batches.
     public mutating func adopt(security: SecurityTable) {
         precondition(security.maxPorts == topology.maxPorts)
-        acl.adopt(security)
+        acl.adopt(security, conntrack: &conntrack)
     }
 
     /// Periodic housekeeping (once a second): ages the FDB, the flow table, tracked connections and the
@@ -159,7 +163,7 @@ public struct Pipeline {
     public mutating func tick(now: UInt64) {
         l2.fdb.sweep(now: now)
         flows.sweep(now: now)
-        acl.tick(now: now)
+        conntrack.tick(now: now)
         counters.now = now
         l3.tick(now: now, pool: pool, routing: routing, counters: counters)
         if l3.generated.count > 0 { sendGenerated() }

@@ -45,15 +45,15 @@ extension SwitchRuntime {
             // On the datapath thread only copies of the entries (plain structs); the documents, with their
             // strings, are made here, off it.
             let (raw, next, context): ([(Int, Connection)], Int?, ConnectionContext) = try await mailbox.perform { dp in
-                let zone = try port.map { try dp.requirePort($0).id }
+                let zone = try port.map { ConnZone.port(Int(try dp.requirePort($0).id)) }
                 var entries: [(Int, Connection)] = []
                 entries.reserveCapacity(min(wanted, Self.sliceSlots))
-                let next = dp.pipeline.acl.conntrack.forEach(from: start, slots: Self.sliceSlots) { slot, c in
-                    guard zone == nil || c.key.zone == zone!, wantedState == nil || c.state == wantedState! else { return true }
+                let next = dp.pipeline.conntrack.table.forEach(from: start, slots: Self.sliceSlots) { slot, c in
+                    guard zone == nil || c.zone == zone!, wantedState == nil || c.state == wantedState! else { return true }
                     entries.append((slot, c))
                     return entries.count < wanted
                 }
-                return (entries, next, ConnectionContext(now: dp.clock.nowNanos, timeouts: dp.pipeline.acl.conntrack.timeouts,
+                return (entries, next, ConnectionContext(now: dp.clock.nowNanos, timeouts: dp.pipeline.conntrack.timeouts,
                                                          portNames: Self.portNames(dp)))
             }
             out += raw.map { Self.connectionDoc($0.1, slot: $0.0, context) }
@@ -78,15 +78,15 @@ extension SwitchRuntime {
 
     static func connectionDoc(_ c: Connection, slot: Int, _ context: ConnectionContext) -> ConnectionDoc {
         let now = context.now
-        let proto = c.key.proto
+        let proto = c.original.proto
         let name = proto == IPProtocol.tcp ? "tcp" : proto == IPProtocol.udp ? "udp" : proto == IPProtocol.icmp ? "icmp" : "\(proto)"
         let timeout = Double(context.timeouts.seconds(c.state))
         let idle = Double(now &- c.lastSeen) / 1e9
-        let zone = Int(c.key.zone)
+        let zone = c.zone.id
         let portName = (zone < context.portNames.count ? context.portNames[zone] : nil) ?? "#\(zone)"
         var doc = ConnectionDoc(port: portName, protocol: name,
-                                source: IPv4Address.format(c.key.source), destination: IPv4Address.format(c.key.destination),
-                                sourcePort: Int(c.key.sourcePort), destinationPort: Int(c.key.destinationPort),
+                                source: c.original.sourceText, destination: c.original.destinationText,
+                                sourcePort: Int(c.original.sourcePort), destinationPort: Int(c.original.destinationPort),
                                 state: c.state.name, origin: c.origin == 0 ? "egress" : "ingress", rule: Int(c.rule),
                                 packets: [c.packets.0, c.packets.1], bytes: [c.bytes.0, c.bytes.1],
                                 age: Double(now &- c.created) / 1e9, idle: idle, expiresIn: max(0, timeout - idle))
@@ -96,14 +96,14 @@ extension SwitchRuntime {
 
     public func conntrackStats() async throws -> ConntrackStatsDoc {
         try await mailbox.perform { dp in
-            let acl = dp.pipeline.acl
+            let acl = dp.pipeline.acl, table = dp.pipeline.conntrack.table
             var byState: [String: Int] = [:]
-            for s in ConnState.allCases where s != .free { byState[s.name] = acl.conntrack.count(in: s) }
-            let s = acl.conntrack.stats
-            return ConntrackStatsDoc(entries: acl.conntrack.count, capacity: acl.conntrack.capacity, byState: byState,
+            for s in ConnState.allCases where s != .free { byState[s.name] = table.count(in: s) }
+            let s = table.stats
+            return ConntrackStatsDoc(entries: table.count, capacity: table.capacity, byState: byState,
                                      created: s.created, expired: s.expired, evicted: s.evicted, refused: s.refused,
                                      invalid: s.invalid, revoked: s.revoked, flushed: s.flushed, related: s.related,
-                                     fragmentsFollowed: acl.fragmentsFollowed, lookups: s.lookups, hits: s.hits,
+                                     fragmentsFollowed: dp.pipeline.conntrack.fragmentsFollowed, lookups: s.lookups, hits: s.hits,
                                      loose: acl.loose, ruleGeneration: Int(acl.generation))
         }
     }
@@ -111,10 +111,8 @@ extension SwitchRuntime {
     /// Ends tracked connections (all, or one port's). Their next packets are classified again as new.
     public func flushConntrack(port: String? = nil) async throws -> Int {
         try await mailbox.perform { dp in
-            let zone = try port.map { try dp.requirePort($0).id }
-            let n = dp.pipeline.acl.conntrack.removeAll { zone == nil || $0.key.zone == zone! }
-            dp.pipeline.acl.conntrack.stats.flushed &+= UInt64(n)
-            return n
+            let zone = try port.map { ConnZone.port(Int(try dp.requirePort($0).id)) }
+            return dp.pipeline.conntrack.forget { zone == nil || $0.zone == zone! }
         }
     }
 }

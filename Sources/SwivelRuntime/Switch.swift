@@ -161,7 +161,7 @@ public final class SwitchRuntime: Sendable {
                 pipeline: Self.pipelineDoc(dp),
                 tables: [.init(name: "fdb", entries: fdb.count, limit: fdb.table.limit),
                          .init(name: "flows", entries: flows.table.count, limit: flows.table.limit),
-                         .init(name: "conntrack", entries: dp.pipeline.acl.conntrack.count, limit: dp.pipeline.acl.conntrack.capacity),
+                         .init(name: "conntrack", entries: dp.pipeline.conntrack.table.count, limit: dp.pipeline.conntrack.table.capacity),
                          .init(name: "pool-small-frames-in-use", entries: pool.smallCount - pool.freeSmall, limit: pool.smallCount),
                          .init(name: "pool-large-frames-in-use", entries: pool.largeCount - pool.freeLarge, limit: pool.largeCount)])
         }

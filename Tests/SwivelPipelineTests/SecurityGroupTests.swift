@@ -39,7 +39,7 @@ import SwivelCore
 
     func harness(connections: Int = 4096, dbIngress: [(ACLMatch, Bool)] = [(postgres, false)]) -> PipelineHarness {
         let h = PipelineHarness(memberships: [0: .access(0), 1: .access(0), 2: .access(0)])
-        h.pipeline.acl = ACLStage(maxPorts: 16, capacity: connections, trace: h.pipeline.trace)
+        h.pipeline.conntrack = ConnTracker(capacity: connections)
         h.pipeline.adopt(security: Self.table(dbIngress: dbIngress, signature: "v1"))
         // Every host known to the FDB, so unicast goes straight to its port.
         for p in 0..<3 {
@@ -131,9 +131,9 @@ import SwivelCore
         #expect(delivered(h, 0, tcp(0, 1, sport: 40000, dport: 5432, seq: 101, flags: 0x10), to: 1))
         #expect(delivered(h, 0, tcp(0, 1, sport: 40000, dport: 5432, seq: 101, flags: 0x18, payload: [1, 2, 3]), to: 1))
         #expect(delivered(h, 1, tcp(1, 0, sport: 5432, dport: 40000, seq: 901, flags: 0x18, payload: [4, 5]), to: 0))
-        let inDB = h.pipeline.acl.conntrack.find(ConnKey(source: Self.web, destination: Self.db, sourcePort: 40000,
-                                                         destinationPort: 5432, protocol: IPProtocol.tcp, zone: 1))
-        #expect(inDB != nil && h.pipeline.acl.conntrack.entries[inDB!.entry].state == .established)
+        let inDB = h.pipeline.conntrack.table.find(ConnTuple(ipv4Source: Self.web, destination: Self.db, sourcePort: 40000,
+                                                         destinationPort: 5432, protocol: IPProtocol.tcp, zone: .port(1)))
+        #expect(inDB != nil && h.pipeline.conntrack.table.entries[inDB!.entry].state == .established)
 
         // Another port, UDP, and ping: nothing allows them into db.
         #expect(!delivered(h, 0, tcp(0, 1, sport: 40001, dport: 22, seq: 1, flags: 0x02), to: 1))
@@ -168,7 +168,7 @@ import SwivelCore
         h.pipeline.adopt(security: Self.table(dbIngress: [], signature: "v2"))
         #expect(!delivered(h, 0, tcp(0, 1, sport: 40000, dport: 5432, seq: 101, flags: 0x18, payload: [1]), to: 1))
         #expect(h.drops(1)[.ctRevoked] == 1)
-        #expect(h.pipeline.acl.conntrack.stats.revoked == 1)
+        #expect(h.pipeline.conntrack.table.stats.revoked == 1)
         // And stays ended: now the packet is not a SYN, so it is invalid.
         #expect(!delivered(h, 0, tcp(0, 1, sport: 40000, dport: 5432, seq: 102, flags: 0x18, payload: [1]), to: 1))
     }
@@ -193,9 +193,9 @@ import SwivelCore
         #expect(h.drops(1)[.ctInvalid] == 1)
         // One in the window closes the connection.
         #expect(delivered(h, 1, tcp(1, 0, sport: 5432, dport: 40000, seq: 901, flags: 0x04), to: 0))
-        let e = h.pipeline.acl.conntrack.find(ConnKey(source: Self.web, destination: Self.db, sourcePort: 40000,
-                                                      destinationPort: 5432, protocol: IPProtocol.tcp, zone: 1))!
-        #expect(h.pipeline.acl.conntrack.entries[e.entry].state == .closed)
+        let e = h.pipeline.conntrack.table.find(ConnTuple(ipv4Source: Self.web, destination: Self.db, sourcePort: 40000,
+                                                      destinationPort: 5432, protocol: IPProtocol.tcp, zone: .port(1)))!
+        #expect(h.pipeline.conntrack.table.entries[e.entry].state == .closed)
     }
 
     @Test func icmpErrorsAboutTrackedConnectionsAreRelated() {
@@ -212,7 +212,7 @@ import SwivelCore
                                                                        payload: icmp))
         #expect(delivered(h, 1, error, to: 0))
         // Related twice: leaving db's zone and entering web's.
-        #expect(h.pipeline.acl.conntrack.stats.related == 2)
+        #expect(h.pipeline.conntrack.table.stats.related == 2)
         // Unrelated: an unsolicited echo request into web is the ingress default.
         let ping = PacketBuilder.ethernet(destination: Hosts.a, source: Hosts.b, etherType: EtherType.ipv4,
                                           payload: PacketBuilder.icmpEcho(source: Self.db, destination: Self.web, identifier: 7, sequence: 1))
@@ -252,27 +252,27 @@ import SwivelCore
         let h = harness(connections: 4, dbIngress: [(ACLMatch(protocolNumber: IPProtocol.udp), false)])
         // web -> open port: tracked in web's zone only. Four unanswered UDP flows fill the table.
         for sport in UInt16(1000)..<1004 { #expect(delivered(h, 0, udp(0, 2, sport: sport, dport: 9), to: 2)) }
-        #expect(h.pipeline.acl.conntrack.count == 4)
+        #expect(h.pipeline.conntrack.table.count == 4)
         // A fifth evicts the oldest (sport 1000).
         #expect(delivered(h, 0, udp(0, 2, sport: 1004, dport: 9), to: 2))
-        #expect(h.pipeline.acl.conntrack.stats.evicted == 1)
-        #expect(h.pipeline.acl.conntrack.find(ConnKey(source: Self.web, destination: Self.open, sourcePort: 1000, destinationPort: 9,
-                                                      protocol: IPProtocol.udp, zone: 0)) == nil)
+        #expect(h.pipeline.conntrack.table.stats.evicted == 1)
+        #expect(h.pipeline.conntrack.table.find(ConnTuple(ipv4Source: Self.web, destination: Self.open, sourcePort: 1000, destinationPort: 9,
+                                                      protocol: IPProtocol.udp, zone: .port(0))) == nil)
         // Answer all four: every entry is established (replied), so a new flow is refused.
         for sport in UInt16(1001)..<1005 { #expect(delivered(h, 2, udp(2, 0, sport: 9, dport: sport), to: 0)) }
         #expect(!delivered(h, 0, udp(0, 2, sport: 2000, dport: 9), to: 2))
         #expect(h.drops(0)[.ctTableFull] == 1)
-        #expect(h.pipeline.acl.conntrack.count == 4)
+        #expect(h.pipeline.conntrack.table.count == 4)
     }
 
     @Test func timeoutsExpireConnections() {
         let h = harness(dbIngress: [(ACLMatch(protocolNumber: IPProtocol.udp), false)])
         #expect(delivered(h, 0, udp(0, 1, sport: 1000, dport: 9), to: 1))
-        #expect(h.pipeline.acl.conntrack.count == 2)   // web's zone and db's zone
+        #expect(h.pipeline.conntrack.table.count == 2)   // web's zone and db's zone
         h.clock.advance(seconds: 31)
         h.pipeline.tick(now: h.clock.nowNanos)
-        #expect(h.pipeline.acl.conntrack.count == 0)
-        #expect(h.pipeline.acl.conntrack.stats.expired == 2)
+        #expect(h.pipeline.conntrack.table.count == 0)
+        #expect(h.pipeline.conntrack.table.stats.expired == 2)
     }
 
     @Test func looseModePicksUpEstablishedTCP() {
@@ -290,9 +290,9 @@ import SwivelCore
         // on 5432 (its ingress rule allows that), web's zone refuses it until web itself sends.
         #expect(!delivered(h, 1, tcp(1, 0, sport: 5432, dport: 40000, seq: 900, flags: 0x10), to: 0))
         #expect(h.drops(0)[.aclDefaultDeny] == 1)
-        let inDB = h.pipeline.acl.conntrack.find(ConnKey(source: Self.web, destination: Self.db, sourcePort: 40000,
-                                                         destinationPort: 5432, protocol: IPProtocol.tcp, zone: 1))
-        #expect(inDB?.reply == false && h.pipeline.acl.conntrack.entries[inDB!.entry].origin == 1)
+        let inDB = h.pipeline.conntrack.table.find(ConnTuple(ipv4Source: Self.web, destination: Self.db, sourcePort: 40000,
+                                                         destinationPort: 5432, protocol: IPProtocol.tcp, zone: .port(1)))
+        #expect(inDB?.reply == false && h.pipeline.conntrack.table.entries[inDB!.entry].origin == 1)
         #expect(delivered(h, 0, tcp(0, 1, sport: 40000, dport: 5432, seq: 100, flags: 0x10), to: 1))
         #expect(delivered(h, 1, tcp(1, 0, sport: 5432, dport: 40000, seq: 900, flags: 0x10), to: 0))
         // So the 5432 rule's removal still ends it.
@@ -310,7 +310,7 @@ import SwivelCore
         #expect(acl.count == 2)
         #expect(acl.last?.verdict == .drop && acl.last?.reason == DropReason.aclDefaultDeny.rawValue)
         #expect(acl.last?.rule == ACLRuleID.ingressDefault)
-        #expect(h.pipeline.acl.conntrack.count == 0)   // a trace changes nothing
+        #expect(h.pipeline.conntrack.table.count == 0)   // a trace changes nothing
         #expect(h.drops(1).isEmpty)
     }
 }

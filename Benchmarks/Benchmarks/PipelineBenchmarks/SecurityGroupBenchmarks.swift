@@ -134,7 +134,7 @@ func securityGroupBenchmarks() {
         established.run([(0, tcp(a, b, 0x0A00_000A, 0x0A00_000B, 40000, 5432, seq: 100, ack: 0, flags: 0x02))])
         established.run([(1, tcp(b, a, 0x0A00_000B, 0x0A00_000A, 5432, 40000, seq: 900, ack: 101, flags: 0x12))])
         established.run([(0, tcp(a, b, 0x0A00_000A, 0x0A00_000B, 40000, 5432, seq: 101, ack: 901, flags: 0x10))])
-        precondition(established.pipeline.acl.conntrack.count == 2 && established.pipeline.counters.snapshot(port: 0).drops.isEmpty
+        precondition(established.pipeline.conntrack.table.count == 2 && established.pipeline.counters.snapshot(port: 0).drops.isEmpty
                      && established.pipeline.counters.snapshot(port: 1).drops.isEmpty)
         steadyState("Pipeline.acl-established-tcp.batch-\(size)", established)
     }

@@ -1,31 +1,8 @@
 import Glibc
 import SwivelPacket
 
-/// A connection's identity in one zone (a guarded port: each port tracks its own connections, as OVN
-/// gives each logical port its own conntrack zone), in the direction a packet travels.
-public struct ConnKey: TableKey, Sendable {
-    /// source << 32 | destination
-    public var addresses: UInt64
-    /// source port << 48 | destination port << 32 | protocol << 16 | zone
-    public var rest: UInt64
-    @inlinable public init(source: UInt32, destination: UInt32, sourcePort: UInt16, destinationPort: UInt16,
-                           protocol proto: UInt8, zone: UInt16) {
-        addresses = UInt64(source) << 32 | UInt64(destination)
-        rest = UInt64(sourcePort) << 48 | UInt64(destinationPort) << 32 | UInt64(proto) << 16 | UInt64(zone)
-    }
-    @inlinable public var hash64: UInt64 { mix64(addresses ^ (rest &* 0x9E37_79B9_7F4A_7C15)) }
-    @inlinable public var source: UInt32 { UInt32(truncatingIfNeeded: addresses >> 32) }
-    @inlinable public var destination: UInt32 { UInt32(truncatingIfNeeded: addresses) }
-    @inlinable public var sourcePort: UInt16 { UInt16(truncatingIfNeeded: rest >> 48) }
-    @inlinable public var destinationPort: UInt16 { UInt16(truncatingIfNeeded: rest >> 32) }
-    @inlinable public var proto: UInt8 { UInt8(truncatingIfNeeded: rest >> 16) }
-    @inlinable public var zone: UInt16 { UInt16(truncatingIfNeeded: rest) }
-    /// The same connection seen from the other end.
-    @inlinable public var reversed: ConnKey {
-        ConnKey(source: destination, destination: source, sourcePort: destinationPort, destinationPort: sourcePort,
-                protocol: proto, zone: zone)
-    }
-}
+// The connection table: entries, the index of both directions' tuples, the eviction queue, the counts per
+// state, zone and network. Connection tracking's storage; `ConnTracker` is the service stages call.
 
 /// Connection states. TCP goes through the handshake and closing states; UDP, ICMP echo and other
 /// protocols are "new" until the other side answers, then "replied".
@@ -73,9 +50,15 @@ public struct ConnTimeouts: Sendable, Equatable {
     }
 }
 
-/// One tracked connection. `key` is the original direction (the packet that created it).
+/// One tracked connection: the tuple of the packet that created it (original) and the tuple its replies
+/// carry (the original reversed, or translated by NAT or the load balancer).
 public struct Connection: Sendable {
-    public var key: ConnKey
+    public var original: ConnTuple
+    public var reply: ConnTuple
+    /// What translated it (router zones); `.none` otherwise.
+    public var binding = ConnBinding.none
+    /// The network it was created in (the first packet's), for per-network counts and quotas.
+    public var network: UInt16 = 0
     public var created: UInt64 = 0
     public var lastSeen: UInt64 = 0
     public var packets: (UInt64, UInt64) = (0, 0)   // original, reply
@@ -101,16 +84,19 @@ public struct Connection: Sendable {
     public var prev: Int32 = -1
     public var next: Int32 = -1
     public var queued = false
-    public init(key: ConnKey) { self.key = key }
+    public init(original: ConnTuple, reply: ConnTuple) { self.original = original; self.reply = reply }
+    /// The zone it lives in (both tuples carry it).
+    @inlinable public var zone: ConnZone { original.zone }
 }
 
-/// The connection table: fixed capacity, allocated once; an index maps both directions' keys to the
+/// The connection table: fixed capacity, allocated once; an index maps both directions' tuples to the
 /// entry. When full, a new connection evicts the oldest connection that is not established (a FIFO of
 /// those); when every entry is established, the new connection is refused. Single writer (the datapath).
-/// Ownership: per-worker, single writer (the acl stage; housekeeping and flushes run between batches).
+/// Ownership: per-worker, single writer (the stages that use `ConnTracker`; housekeeping and flushes run
+/// between batches).
 public struct ConnTable {
     public let capacity: Int
-    @usableFromInline var index: OpenTable<ConnKey, UInt32>   // entry << 1 | direction (1: reply)
+    @usableFromInline var index: OpenTable<ConnTuple, UInt32>   // entry << 1 | direction (1: reply)
     public let entries: UnsafeMutablePointer<Connection>
     @usableFromInline var freeList: UnsafeMutablePointer<Int32>
     @usableFromInline var freeCount: Int
@@ -122,6 +108,9 @@ public struct ConnTable {
     /// Entries per state, kept up to date on every change so that reading them (metrics, `conntrack stats`)
     /// never walks the table on the datapath thread.
     @usableFromInline let stateCounts: UnsafeMutablePointer<Int>
+    /// Entries per zone (`ConnZone.index`) and per network: what quotas compare with, kept the same way.
+    @usableFromInline let zoneCounts: UnsafeMutablePointer<Int32>
+    @usableFromInline let networkCounts: UnsafeMutablePointer<Int32>
 
     public struct Stats: Sendable, Equatable {
         public var created: UInt64 = 0
@@ -150,9 +139,20 @@ public struct ConnTable {
         stateCounts = .allocate(capacity: ConnState.allCases.count)
         stateCounts.initialize(repeating: 0, count: ConnState.allCases.count)
         stateCounts[Int(ConnState.free.rawValue)] = capacity
+        // calloc: pages are touched only for zones and networks that have connections.
+        zoneCounts = calloc(ConnZone.count, MemoryLayout<Int32>.stride)!.bindMemory(to: Int32.self, capacity: ConnZone.count)
+        networkCounts = calloc(1 << 16, MemoryLayout<Int32>.stride)!.bindMemory(to: Int32.self, capacity: 1 << 16)
     }
 
-    public func deallocate() { index.deallocate(); free(entries); freeList.deallocate(); stateCounts.deallocate() }
+    public func deallocate() {
+        index.deallocate(); free(entries); freeList.deallocate(); stateCounts.deallocate(); free(zoneCounts); free(networkCounts)
+    }
+
+    /// Connections in one zone now.
+    public func count(in zone: ConnZone) -> Int { Int(zoneCounts[zone.index]) }
+
+    /// Connections created in one network now.
+    public func count(network: UInt16) -> Int { Int(networkCounts[Int(network)]) }
 
     /// How many entries are in `state` now.
     public func count(in state: ConnState) -> Int { stateCounts[Int(state.rawValue)] }
@@ -161,7 +161,7 @@ public struct ConnTable {
 
     /// The entry and whether the packet travels in the reply direction.
     @inlinable @inline(__always)
-    public func find(_ key: ConnKey) -> (entry: Int, reply: Bool)? {
+    public func find(_ key: ConnTuple) -> (entry: Int, reply: Bool)? {
         guard let slot = index.find(key) else { return nil }
         let v = index.value(at: slot).pointee
         return (Int(v >> 1), v & 1 == 1)
@@ -173,10 +173,12 @@ public struct ConnTable {
         return now &- c.lastSeen > timeouts.seconds(c.state) &* 1_000_000_000
     }
 
-    /// A new entry for `key`, evicting if needed; nil when the table is full of established connections.
+    /// A new entry for `original` whose replies carry `reply` (untranslated: the original reversed),
+    /// evicting if needed; nil when the table is full of established connections.
     @inlinable
-    public mutating func insert(_ key: ConnKey, state: ConnState, origin: UInt8, rule: UInt32, generation: UInt32,
-                                now: UInt64) -> Int? {
+    public mutating func insert(_ original: ConnTuple, reply: ConnTuple? = nil, network: UInt16 = 0,
+                                binding: ConnBinding = .none, state: ConnState, origin: UInt8, rule: UInt32,
+                                generation: UInt32, now: UInt64) -> Int? {
         if freeCount == 0 {
             guard queueHead >= 0 else { stats.refused &+= 1; return nil }
             remove(Int(queueHead))
@@ -184,13 +186,16 @@ public struct ConnTable {
         }
         freeCount -= 1
         let e = Int(freeList[freeCount])
-        var c = Connection(key: key)
+        var c = Connection(original: original, reply: reply ?? original.reversed)
         stateCounts[Int(c.state.rawValue)] -= 1
         stateCounts[Int(state.rawValue)] += 1
+        zoneCounts[original.zone.index] += 1
+        networkCounts[Int(network)] += 1
         c.created = now; c.lastSeen = now; c.state = state; c.origin = origin; c.rule = rule; c.generation = generation
+        c.network = network; c.binding = binding
         entries[e] = c
-        _ = index.insert(key, UInt32(e) << 1)
-        _ = index.insert(key.reversed, UInt32(e) << 1 | 1)
+        _ = index.insert(c.original, UInt32(e) << 1)
+        _ = index.insert(c.reply, UInt32(e) << 1 | 1)
         if !state.isEstablished { enqueue(e) }
         stats.created &+= 1
         return e
@@ -199,10 +204,12 @@ public struct ConnTable {
     /// Ends a connection.
     @inlinable
     public mutating func remove(_ e: Int) {
-        let key = entries[e].key
-        if let slot = index.find(key) { index.remove(at: slot) }
-        if let slot = index.find(key.reversed) { index.remove(at: slot) }
-        if entries[e].queued { dequeue(e) }
+        let c = entries[e]
+        if let slot = index.find(c.original) { index.remove(at: slot) }
+        if let slot = index.find(c.reply) { index.remove(at: slot) }
+        if c.queued { dequeue(e) }
+        zoneCounts[c.zone.index] -= 1
+        networkCounts[Int(c.network)] -= 1
         stateCounts[Int(entries[e].state.rawValue)] -= 1
         stateCounts[Int(ConnState.free.rawValue)] += 1
         entries[e].state = .free

@@ -3,18 +3,18 @@ import SwivelPacket
 
 /// The TCP state machine of tracked connections: SYN, SYN-ACK, established, closing; the windows each
 /// side announced; which resets are acceptable (in the receiver's window, or acknowledging the SYN).
-/// A packet that fits no state is `ct-invalid` (checked by `decideConnection` in ACLStage.swift).
-extension ACLStage {
+/// A packet that fits no state is `ct-invalid` (the caller drops it: `decideConnection` in ACLStage.swift).
+extension ConnTracker {
     /// Moves a TCP connection through its states; false when the packet fits none (ct-invalid).
     @inlinable
     mutating func trackTCP(_ e: Int, reply: Bool, _ f: L4Fields, now: UInt64) -> Bool {
-        let c = conntrack.entries + e
+        let c = table.entries + e
         let syn = f.tcpFlags & L4Fields.tcpSYN != 0, ack = f.tcpFlags & L4Fields.tcpACK != 0
         let fin = f.tcpFlags & L4Fields.tcpFIN != 0, rst = f.tcpFlags & L4Fields.tcpRST != 0
         let state = c.pointee.state
         if rst {
             guard rstAcceptable(c, reply: reply, f) else { return false }
-            conntrack.setState(e, .closed)
+            table.setState(e, .closed)
             return true
         }
         switch state {
@@ -23,12 +23,12 @@ extension ACLStage {
                 guard syn else { return false }
                 if ack { guard acknowledgesSYN(c, f) else { return false } }
                 c.pointee.windowScale.1 = f.windowScale
-                conntrack.setState(e, .synReceived)
+                table.setState(e, .synReceived)
             } else {
                 guard syn && !ack else { return false }   // a retransmitted SYN
             }
         case .synReceived:
-            if !reply && ack && !syn { conntrack.setState(e, .established) }
+            if !reply && ack && !syn { table.setState(e, .established) }
         case .established, .finWait:
             break
         case .timeWait, .closed:
@@ -38,7 +38,7 @@ extension ACLStage {
                 c.pointee.nextSeq = (f.seq, 0); c.pointee.window = (0, 0); c.pointee.windowScale = (f.windowScale, 0xFF)
                 c.pointee.initialSeq = f.seq
                 c.pointee.packets.1 = 0
-                conntrack.setState(e, .synSent)
+                table.setState(e, .synSent)
             } else if state == .closed {
                 return false
             }
@@ -47,7 +47,7 @@ extension ACLStage {
         }
         if fin {
             c.pointee.finSeen |= reply ? 2 : 1
-            conntrack.setState(e, c.pointee.finSeen == 3 ? .timeWait : .finWait)
+            table.setState(e, c.pointee.finSeen == 3 ? .timeWait : .finWait)
         }
         // Sequence and window tracking, for the RST check.
         let end = f.seq &+ f.payload &+ (syn ? 1 : 0) &+ (fin ? 1 : 0)
