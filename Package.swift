@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "swiveld", targets: ["swiveld"]),
         .executable(name: "swivelctl", targets: ["swivelctl"]),
         .executable(name: "swivel-cni", targets: ["swivel-cni"]),
+        .library(name: "SwivelAddress", targets: ["SwivelAddress"]),
         .library(name: "SwivelPacket", targets: ["SwivelPacket"]),
         .library(name: "SwivelCore", targets: ["SwivelCore"]),
         .library(name: "SwivelPipeline", targets: ["SwivelPipeline"]),
@@ -36,31 +37,34 @@ let package = Package(
         .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
         .target(name: "CSwivelLinux"),
 
+        // Addresses and prefixes (MAC, IPv4, IPv6) as text and as numbers. Platform-free, no libc: the
+        // control plane, the CLI and the CNI plugin use it without linking the datapath.
+        .target(name: "SwivelAddress"),
         // Packet library: frame pool, header views, checksums, virtio-net offloads, builders. No syscalls.
-        .target(name: "SwivelPacket"),
+        .target(name: "SwivelPacket", dependencies: ["SwivelAddress"]),
         // What ports and stages share: per-port counters and drop reasons, port states, transmit queues,
         // trace records and the datapath clock. Below both, so the I/O leaf never links a stage.
-        .target(name: "SwivelCore", dependencies: ["SwivelPacket"]),
+        .target(name: "SwivelCore", dependencies: ["SwivelAddress", "SwivelPacket"]),
         // Pipeline stages, tables and the wiring of one datapath iteration. No syscalls.
-        .target(name: "SwivelPipeline", dependencies: ["SwivelPacket", "SwivelCore"]),
+        .target(name: "SwivelPipeline", dependencies: ["SwivelAddress", "SwivelPacket", "SwivelCore"]),
         // Ports and I/O engines: AF_PACKET (ring, mmsg), TAP over io_uring, memory, pcap.
         .target(name: "SwivelPorts", dependencies: [
-            "SwivelPacket", "SwivelCore", "CSwivelLinux", "CLiburing", "CPcap",
+            "SwivelAddress", "SwivelPacket", "SwivelCore", "CSwivelLinux", "CLiburing", "CPcap",
         ]),
         // Compiling a validated model into the pipeline's tables (ids, memberships, routing, security groups,
         // overlay) and installing it between batches. Platform-free: the model fuzzer drives it in memory.
-        .target(name: "SwivelCompiler", dependencies: ["SwivelPacket", "SwivelPipeline", "SwivelControl"]),
+        .target(name: "SwivelCompiler", dependencies: ["SwivelAddress", "SwivelPacket", "SwivelPipeline", "SwivelControl"]),
         // The network model, config parsing/validation and API document types (Codable).
         .target(name: "SwivelControl", dependencies: [
-            "SwivelPacket",
+            "SwivelAddress",
             .product(name: "Yams", package: "Yams"),
         ]),
         // Fuzzing: a structure-aware frame decoder, the pipeline's invariants, the model's round trips.
         // Platform-free, like what it drives.
-        .target(name: "SwivelFuzzing", dependencies: ["SwivelPacket", "SwivelCore", "SwivelPipeline", "SwivelControl", "SwivelCompiler"]),
+        .target(name: "SwivelFuzzing", dependencies: ["SwivelAddress", "SwivelPacket", "SwivelCore", "SwivelPipeline", "SwivelControl", "SwivelCompiler"]),
         // Runs the datapath thread and answers control requests between batches.
         .target(name: "SwivelRuntime", dependencies: [
-            "SwivelPacket", "SwivelCore", "SwivelPipeline", "SwivelPorts", "SwivelControl", "SwivelCompiler", "CSwivelLinux",
+            "SwivelAddress", "SwivelPacket", "SwivelCore", "SwivelPipeline", "SwivelPorts", "SwivelControl", "SwivelCompiler", "CSwivelLinux",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The HTTP/JSON API over the Unix socket.
@@ -91,15 +95,16 @@ let package = Package(
         ]),
         // The CNI plugin: runs once per container attach, so it stays small (no argument parser, no server).
         .executableTarget(name: "swivel-cni", dependencies: [
-            "SwivelControl", "SwivelClient", "SwivelPacket", .product(name: "NIOHTTP1", package: "swift-nio"),
+            "SwivelControl", "SwivelClient", "SwivelAddress", .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
 
-        .testTarget(name: "SwivelPacketTests", dependencies: ["SwivelPacket"]),
-        .testTarget(name: "SwivelPipelineTests", dependencies: ["SwivelPipeline", "SwivelCore", "SwivelPacket"]),
-        .testTarget(name: "SwivelPortsTests", dependencies: ["SwivelPorts", "SwivelCore", "SwivelPipeline", "SwivelPacket"],
+        .testTarget(name: "SwivelAddressTests", dependencies: ["SwivelAddress"]),
+        .testTarget(name: "SwivelPacketTests", dependencies: ["SwivelAddress", "SwivelPacket"]),
+        .testTarget(name: "SwivelPipelineTests", dependencies: ["SwivelAddress", "SwivelPipeline", "SwivelCore", "SwivelPacket"]),
+        .testTarget(name: "SwivelPortsTests", dependencies: ["SwivelAddress", "SwivelPorts", "SwivelCore", "SwivelPipeline", "SwivelPacket"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "SwivelControlTests", dependencies: ["SwivelControl"]),
-        .testTarget(name: "SwivelCompilerTests", dependencies: ["SwivelCompiler", "SwivelControl", "SwivelCore", "SwivelPipeline", "SwivelPacket"]),
+        .testTarget(name: "SwivelCompilerTests", dependencies: ["SwivelAddress", "SwivelCompiler", "SwivelControl", "SwivelCore", "SwivelPipeline", "SwivelPacket"]),
         // The runtime's control side without root: model sources, the state store, applies on a portless datapath.
         .testTarget(name: "SwivelRuntimeTests", dependencies: ["SwivelRuntime", "SwivelControl"]),
         // Replays Fuzz/corpus through the fuzz targets' code: every committed input, every run.

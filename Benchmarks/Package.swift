@@ -14,6 +14,7 @@ let package = Package(
             name: "PipelineBenchmarks",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "SwivelAddress", package: "Swivel"),
                 .product(name: "SwivelPacket", package: "Swivel"),
                 .product(name: "SwivelCore", package: "Swivel"),
                 .product(name: "SwivelPipeline", package: "Swivel"),

@@ -1,6 +1,7 @@
 import SwivelControl
 import SwivelPacket
 import SwivelPipeline
+import SwivelAddress
 
 /// Compiling: what the datapath's tables hold for one validated, numbered model — each network's FDB
 /// settings, each port's networks, port security, limits and fixed MACs, the overlay, the routers and

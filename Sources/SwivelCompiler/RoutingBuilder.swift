@@ -1,6 +1,7 @@
 import SwivelControl
 import SwivelPacket
 import SwivelPipeline
+import SwivelAddress
 
 /// Turns the model's routers (validated) into the datapath's routing snapshot: one interface per router
 /// and attached subnet, connected routes for those subnets, the static routes resolved to the

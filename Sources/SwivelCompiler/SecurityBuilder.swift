@@ -1,6 +1,7 @@
 import SwivelControl
 import SwivelPacket
 import SwivelPipeline
+import SwivelAddress
 
 /// Compiles the model's security groups into the datapath's SecurityTable (off the datapath thread).
 /// Ports with the same groups share one policy per direction; a `remote_group` rule becomes one /32 match

@@ -1,4 +1,3 @@
-import SwivelPacket
 import Yams
 
 /// Reads the YAML config into the model, reporting every problem at once with file, line and column.

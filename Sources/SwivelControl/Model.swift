@@ -1,4 +1,3 @@
-import SwivelPacket
 
 /// The network model of shared/network-model.md: what the config file, the API and `config show` carry.
 /// Names are identities. Implemented: `networks` (with subnets), `routers`, `ports`; later keys slot in here.
@@ -131,22 +130,6 @@ public struct RouteSpec: Codable, Equatable, Sendable {
     public var to: String
     public var via: String
     public init(to: String, via: String) { self.to = to; self.via = via }
-}
-
-/// IPv4 prefix text ("10.1.0.0/24") for the control plane.
-public struct IPv4Prefix: Equatable, Sendable, CustomStringConvertible {
-    public var address: UInt32
-    public var length: Int
-    public init(address: UInt32, length: Int) { self.address = address; self.length = length }
-    public init?(_ text: String) {
-        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 2, let a = IPv4Address.parse(parts[0]), let l = Int(parts[1]), (0...32).contains(l) else { return nil }
-        address = a; length = l
-    }
-    public var mask: UInt32 { length == 0 ? 0 : ~UInt32(0) << (32 - length) }
-    public var network: UInt32 { address & mask }
-    public func contains(_ a: UInt32) -> Bool { a & mask == network }
-    public var description: String { "\(IPv4Address.format(network))/\(length)" }
 }
 
 public enum OffloadSetting: String, Codable, Sendable, CaseIterable {

@@ -1,5 +1,5 @@
 import Foundation
-import SwivelPacket
+import SwivelAddress
 
 /// The range and format rules of every field of the model, in one table. Every entry point (the YAML file,
 /// the command line, the JSON API, the CNI plugin through the API, the state file) is checked against the

@@ -1,4 +1,4 @@
-import SwivelPacket
+import SwivelAddress
 
 /// The command-line shorthand of the model (`swiveld --port afpacket:veth1,network=blue --network blue,vlan=10`).
 public enum Shorthand {

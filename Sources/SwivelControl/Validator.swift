@@ -1,4 +1,4 @@
-import SwivelPacket
+import SwivelAddress
 
 /// Rules across objects: unique names and devices, references that resolve, overlaps; ranges and formats
 /// come from `FieldRule.table`.

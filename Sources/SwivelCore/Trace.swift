@@ -1,4 +1,5 @@
 import SwivelPacket
+import SwivelAddress
 
 /// What one stage decided for one traced frame: a fixed-size record written in the fast path (no
 /// strings, no allocation) and formatted by the control plane (VPP's trace buffer and `format_*_trace`).

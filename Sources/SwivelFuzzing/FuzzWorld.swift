@@ -1,5 +1,6 @@
 import SwivelPacket
 import SwivelPipeline
+import SwivelAddress
 
 /// The switch every pipeline input runs through: three networks, access ports, a trunk, port security,
 /// a security group, a router and a VXLAN port, so that a frame can reach every stage. The frame decoder

@@ -1,6 +1,7 @@
 import SwivelPacket
 import SwivelPipeline
 import SwivelCore
+import SwivelAddress
 
 /// Runs decoded frames through the whole pipeline of `FuzzWorld` and checks, after every input, what must
 /// hold whatever the frames were:

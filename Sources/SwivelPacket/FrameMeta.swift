@@ -1,3 +1,4 @@
+import SwivelAddress
 /// Offload state carried by a frame: the fields of the virtio-net header (`struct virtio_net_hdr`)
 /// that the kernel hands us with PACKET_VNET_HDR / IFF_VNET_HDR, in host byte order.
 public struct OffloadInfo: Equatable, Sendable {

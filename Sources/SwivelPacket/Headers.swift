@@ -1,3 +1,4 @@
+import SwivelAddress
 public enum EtherType {
     public static let ipv4: UInt16 = 0x0800
     public static let arp: UInt16 = 0x0806
@@ -92,22 +93,5 @@ public struct IPv4Info: Equatable, Sendable {
         return IPv4Info(headerLength: ihl, totalLength: total, proto: p.load(fromByteOffset: 9, as: UInt8.self),
                         source: UInt32(bigEndian: p.loadUnaligned(fromByteOffset: 12, as: UInt32.self)),
                         destination: UInt32(bigEndian: p.loadUnaligned(fromByteOffset: 16, as: UInt32.self)))
-    }
-}
-
-public enum IPv4Address {
-    public static func parse(_ text: some StringProtocol) -> UInt32? {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4 else { return nil }
-        var v: UInt32 = 0
-        for p in parts {
-            guard let b = UInt8(p) else { return nil }
-            v = v << 8 | UInt32(b)
-        }
-        return v
-    }
-
-    public static func format(_ v: UInt32) -> String {
-        "\(v >> 24).\((v >> 16) & 0xFF).\((v >> 8) & 0xFF).\(v & 0xFF)"
     }
 }

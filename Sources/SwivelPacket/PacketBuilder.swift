@@ -1,3 +1,4 @@
+import SwivelAddress
 /// Builds well-formed frames as byte arrays, for tests, fixtures, demos and control-plane replies.
 /// Not for the fast path (it allocates).
 public enum PacketBuilder {

@@ -1,3 +1,4 @@
+import SwivelAddress
 /// A packet described by fields in the spirit of ovs-ofctl's flow syntax, for `swivelctl trace`:
 /// `eth_src=02:00:00:00:00:01,eth_dst=02:00:00:00:00:02,ip_dst=10.2.0.5,tcp,tcp_dst=80`, or a frame in hex.
 /// Unnamed fields get harmless defaults (a locally administered source, broadcast destination, IPv4 when

@@ -1,4 +1,5 @@
 import SwivelPacket
+import SwivelAddress
 
 /// (network, MAC) packed in one word: network in the top 16 bits.
 public struct FDBKey: TableKey, Hashable, Sendable {

@@ -1,5 +1,6 @@
 import SwivelPacket
 import SwivelCore
+import SwivelAddress
 
 /// The match of an L2 flow: ingress port, network and both MACs (later stages add L3/L4 fields).
 public struct FlowKey: TableKey, Hashable, Sendable {

@@ -1,5 +1,6 @@
 import SwivelPacket
 import SwivelCore
+import SwivelAddress
 
 /// l2: learns source MAC -> ingress port and decides where each frame goes within its network.
 /// Decides: route (to a router interface's MAC: the l3 stage takes it), output (known unicast),

@@ -1,5 +1,6 @@
 import SwivelPacket
 import SwivelCore
+import SwivelAddress
 
 /// l3: the routers. Takes frames the l2 stage addressed to a router interface (`route` decisions) and
 /// ARP seen on networks that have router interfaces.

@@ -1,4 +1,5 @@
 import SwivelPacket
+import SwivelAddress
 
 public struct NeighborKey: TableKey, Hashable, Sendable {
     public var raw: UInt64

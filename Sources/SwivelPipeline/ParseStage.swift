@@ -1,4 +1,5 @@
 import SwivelPacket
+import SwivelAddress
 import SwivelCore
 
 /// parse: validates the Ethernet layer and fills the frame's L2 metadata.

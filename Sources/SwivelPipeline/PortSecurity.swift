@@ -1,4 +1,5 @@
 import SwivelPacket
+import SwivelAddress
 
 /// What a port-security port may send: its MACs and, per MAC, its addresses.
 /// An address without IPs pins only the MAC.

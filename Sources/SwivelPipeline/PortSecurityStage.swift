@@ -1,5 +1,6 @@
 import SwivelPacket
 import SwivelCore
+import SwivelAddress
 
 /// port-security: on ports pinned to their addresses, drops what a workload must not send: another source
 /// MAC, ARP claiming another MAC or IPv4 address, IP from a foreign source address, and the messages only

@@ -1,5 +1,6 @@
 import SwivelCore
 import SwivelPacket
+import SwivelAddress
 
 /// ICMP errors the routers send (time exceeded, unreachable, fragmentation needed), rate-limited per
 /// router and never about an ICMP error, and the frames a router makes (Ethernet and ARP headers).

@@ -1,5 +1,6 @@
 import SwivelCore
 import SwivelPacket
+import SwivelAddress
 
 /// The routers' neighbour resolution (ARP): answers requests for gateway addresses, resolves the next
 /// hops that packets wait for, sends requests, and once a second retries, gives up (ICMP host

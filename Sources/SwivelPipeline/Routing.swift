@@ -1,4 +1,5 @@
 import SwivelPacket
+import SwivelAddress
 
 /// A router's presence on one network: its gateway address there, the prefix of that subnet, its MAC.
 public struct RouterInterface: Sendable, Equatable {

@@ -2,6 +2,7 @@ import CSwivelLinux
 import Glibc
 import SwivelPacket
 import SwivelCore
+import SwivelAddress
 
 /// This host's VXLAN tunnel endpoint as a port: the datapath's way onto the underlay.
 ///

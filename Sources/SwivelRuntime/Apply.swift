@@ -5,6 +5,7 @@ import SwivelControl
 import SwivelPacket
 import SwivelPipeline
 import SwivelPorts
+import SwivelAddress
 
 /// The desired state the datapath runs, the ids its names were given and what it compiled to. Lives on
 /// the datapath thread.

@@ -4,6 +4,7 @@ import SwivelPacket
 import SwivelPipeline
 import SwivelPorts
 import SwivelCore
+import SwivelAddress
 
 /// A request the control plane cannot satisfy, with the API error code it maps to.
 public struct RequestError: Error, CustomStringConvertible, Sendable {

@@ -1,6 +1,7 @@
 import SwivelControl
 import SwivelPacket
 import SwivelPipeline
+import SwivelAddress
 
 /// Routes and neighbours through the API: read from the datapath's snapshot and tables between batches;
 /// route changes build a new snapshot and hand it to the datapath.

@@ -7,6 +7,7 @@ import SwivelPacket
 import SwivelPipeline
 import SwivelPorts
 import SwivelCore
+import SwivelAddress
 
 /// Options of the datapath that are not part of the network model.
 public struct DatapathOptions: Sendable {

@@ -2,7 +2,7 @@ import Foundation
 import NIOHTTP1
 import SwivelClient
 import SwivelControl
-import SwivelPacket
+import SwivelAddress
 
 extension CNIError {
     /// The error result on stdout (spec section "Error"), and a line on stderr.

@@ -3,6 +3,7 @@ import SwivelControl
 import SwivelPacket
 import SwivelPipeline
 import Testing
+import SwivelAddress
 
 /// Numbering, compiling and installing a model into an in-memory pipeline: what swiveld does on every
 /// apply, without devices or root.

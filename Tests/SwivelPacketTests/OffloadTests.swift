@@ -1,5 +1,6 @@
 import Testing
 @testable import SwivelPacket
+import SwivelAddress
 
 @Suite struct OffloadTests {
     let a = MACAddress(2, 0, 0, 0, 0, 1), b = MACAddress(2, 0, 0, 0, 0, 2)

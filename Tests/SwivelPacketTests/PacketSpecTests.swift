@@ -1,5 +1,6 @@
 import Testing
 @testable import SwivelPacket
+import SwivelAddress
 
 @Suite struct PacketSpecTests {
     @Test func buildsTheDescribedTCPPacket() throws {

@@ -1,6 +1,7 @@
 import Testing
 import SwivelPacket
 @testable import SwivelPipeline
+import SwivelAddress
 
 /// The connection-tracking service on its own: zones of both kinds, counts per zone and network, a frame
 /// looked up in two zones, translated reply tuples, IPv6-sized tuples.

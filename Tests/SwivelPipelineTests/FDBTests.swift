@@ -1,6 +1,7 @@
 import Testing
 import SwivelPacket
 @testable import SwivelPipeline
+import SwivelAddress
 
 @Suite struct FDBTests {
     func mac(_ i: Int) -> MACAddress { MACAddress(rawValue: 0x0200_0000_0000 | UInt64(i)) }

@@ -1,6 +1,7 @@
 import Testing
 import SwivelPacket
 @testable import SwivelPipeline
+import SwivelAddress
 
 @Suite struct LearningSwitchTests {
     /// Ports 0, 1, 2 in network 0; port 3 in network 1.

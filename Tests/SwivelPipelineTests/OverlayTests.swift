@@ -2,6 +2,7 @@ import Testing
 import SwivelPacket
 @testable import SwivelPipeline
 import SwivelCore
+import SwivelAddress
 
 /// Networks blue (0, VNI 5001, remote VTEPs A and B) and red (1, VNI 5002, remote VTEP A); ports 0 and 1
 /// access blue, 2 access red, 5 is the VXLAN port carrying both. This host is 192.0.2.1.

@@ -1,6 +1,7 @@
 import SwivelPacket
 @testable import SwivelPipeline
 import SwivelCore
+import SwivelAddress
 
 /// Drives the real pipeline with frames given as bytes and reads back what each port would transmit:
 /// the switch without its devices (the vswitch's `EmbeddedChannel`).

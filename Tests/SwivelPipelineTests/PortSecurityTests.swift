@@ -2,6 +2,7 @@ import Testing
 import SwivelPacket
 @testable import SwivelPipeline
 import SwivelCore
+import SwivelAddress
 
 /// Port 0 is pinned to MAC A with 10.0.0.10 and 2001:db8::10; port 1 to MAC B without IPs (MAC only);
 /// port 2 has no port security. All in one network.

@@ -2,6 +2,7 @@ import Testing
 import SwivelPacket
 @testable import SwivelPipeline
 import SwivelCore
+import SwivelAddress
 
 @Suite struct LPMTests {
     /// Longest match by brute force, the reference.

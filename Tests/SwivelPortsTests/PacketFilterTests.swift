@@ -1,6 +1,7 @@
 import Testing
 import SwivelPacket
 @testable import SwivelPorts
+import SwivelAddress
 
 @Suite struct PacketFilterTests {
     let icmp = PacketBuilder.ethernet(destination: .broadcast, source: MACAddress(2, 0, 0, 0, 0, 1), etherType: EtherType.ipv4,

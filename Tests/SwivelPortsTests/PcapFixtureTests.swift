@@ -4,6 +4,7 @@ import SwivelPacket
 import SwivelPipeline
 @testable import SwivelPorts
 import SwivelCore
+import SwivelAddress
 
 @Suite struct PcapFixtureTests {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")

@@ -1,6 +1,7 @@
 import Benchmark
 import SwivelPacket
 import SwivelPipeline
+import SwivelAddress
 
 /// Port 3 is the VXLAN port carrying network 0 as VNI 5001 to two remote VTEPs; ports 0-2 are local.
 /// Frames are 64-byte inner frames (110 bytes on the underlay).

@@ -3,6 +3,7 @@ import SwivelPacket
 import SwivelPipeline
 import SwivelPorts
 import SwivelCore
+import SwivelAddress
 
 // Per-packet costs of the datapath on in-memory ports. One benchmark iteration is one batch of 64
 // frames taken from the pool (as a receive would), run through the whole pipeline, and transmitted

@@ -1,6 +1,7 @@
 import Benchmark
 import SwivelPacket
 import SwivelPipeline
+import SwivelAddress
 
 // Security groups: classification (once per new connection) at 10, 1 000 and 10 000 rules; conntrack
 // lookups and insertions at 1 000 and 1 000 000 connections; and the whole pipeline between two guarded

@@ -2,6 +2,7 @@ import Benchmark
 import SwivelPacket
 import SwivelPipeline
 import SwivelCore
+import SwivelAddress
 
 // Stages one at a time on a batch of 64 frames that stays in place (the stages here only read frames and
 // write decisions and tables), and the flow table at three sizes. Parse is in PipelineBenchmarks.swift.

@@ -1,4 +1,5 @@
 import SwivelPacket
+import SwivelAddress
 
 // Connection tracking's keys: which zone a connection lives in, and the tuple that names it in one
 // direction. Sized for IPv6 from the start (IPv4 addresses are stored IPv4-mapped, ::ffff:a.b.c.d), so

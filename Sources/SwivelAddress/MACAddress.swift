@@ -1,3 +1,5 @@
+// Ethernet addresses: text, bytes and the packed form the FDB hashes. Platform-free.
+
 /// A 48-bit Ethernet address packed into the low bits of a UInt64 (first octet most significant),
 /// so it hashes and compares as one integer in the fast path.
 public struct MACAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
