@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "SwivelPipeline", targets: ["SwivelPipeline"]),
         .library(name: "SwivelPorts", targets: ["SwivelPorts"]),
         .library(name: "SwivelControl", targets: ["SwivelControl"]),
+        .library(name: "SwivelYAML", targets: ["SwivelYAML"]),
         .library(name: "SwivelCompiler", targets: ["SwivelCompiler"]),
         .library(name: "SwivelRuntime", targets: ["SwivelRuntime"]),
         // The fuzz targets' decoders and oracles (Fuzz/ builds them with libFuzzer; a test replays the corpora).
@@ -54,17 +55,18 @@ let package = Package(
         // Compiling a validated model into the pipeline's tables (ids, memberships, routing, security groups,
         // overlay) and installing it between batches. Platform-free: the model fuzzer drives it in memory.
         .target(name: "SwivelCompiler", dependencies: ["SwivelAddress", "SwivelPacket", "SwivelPipeline", "SwivelControl"]),
-        // The network model, config parsing/validation and API document types (Codable).
-        .target(name: "SwivelControl", dependencies: [
-            "SwivelAddress",
-            .product(name: "Yams", package: "Yams"),
-        ]),
+        // The network model, its validation and the API document types (Codable). No YAML: JSON documents
+        // and the model reach it already decoded.
+        .target(name: "SwivelControl", dependencies: ["SwivelAddress"]),
+        // The model's YAML file form: reading with file:line for every error, writing, recovering a damaged
+        // state file. Only what reads or writes YAML links Yams (the CNI plugin does not).
+        .target(name: "SwivelYAML", dependencies: ["SwivelControl", .product(name: "Yams", package: "Yams")]),
         // Fuzzing: a structure-aware frame decoder, the pipeline's invariants, the model's round trips.
         // Platform-free, like what it drives.
-        .target(name: "SwivelFuzzing", dependencies: ["SwivelAddress", "SwivelPacket", "SwivelCore", "SwivelPipeline", "SwivelControl", "SwivelCompiler"]),
+        .target(name: "SwivelFuzzing", dependencies: ["SwivelAddress", "SwivelPacket", "SwivelCore", "SwivelPipeline", "SwivelControl", "SwivelYAML", "SwivelCompiler"]),
         // Runs the datapath thread and answers control requests between batches.
         .target(name: "SwivelRuntime", dependencies: [
-            "SwivelAddress", "SwivelPacket", "SwivelCore", "SwivelPipeline", "SwivelPorts", "SwivelControl", "SwivelCompiler", "CSwivelLinux",
+            "SwivelAddress", "SwivelPacket", "SwivelCore", "SwivelPipeline", "SwivelPorts", "SwivelControl", "SwivelYAML", "SwivelCompiler", "CSwivelLinux",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // The HTTP/JSON API over the Unix socket.
@@ -76,7 +78,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "swiveld", dependencies: [
-            "SwivelRuntime", "SwivelAPI", "SwivelControl", "SwivelPorts",
+            "SwivelRuntime", "SwivelAPI", "SwivelControl", "SwivelYAML", "SwivelPorts",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -89,7 +91,7 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .executableTarget(name: "swivelctl", dependencies: [
-            "SwivelControl", "SwivelClient",
+            "SwivelControl", "SwivelYAML", "SwivelClient",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
@@ -103,10 +105,10 @@ let package = Package(
         .testTarget(name: "SwivelPipelineTests", dependencies: ["SwivelAddress", "SwivelPipeline", "SwivelCore", "SwivelPacket"]),
         .testTarget(name: "SwivelPortsTests", dependencies: ["SwivelAddress", "SwivelPorts", "SwivelCore", "SwivelPipeline", "SwivelPacket"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "SwivelControlTests", dependencies: ["SwivelControl"]),
-        .testTarget(name: "SwivelCompilerTests", dependencies: ["SwivelAddress", "SwivelCompiler", "SwivelControl", "SwivelCore", "SwivelPipeline", "SwivelPacket"]),
+        .testTarget(name: "SwivelControlTests", dependencies: ["SwivelControl", "SwivelYAML"]),
+        .testTarget(name: "SwivelCompilerTests", dependencies: ["SwivelAddress", "SwivelCompiler", "SwivelControl", "SwivelYAML", "SwivelCore", "SwivelPipeline", "SwivelPacket"]),
         // The runtime's control side without root: model sources, the state store, applies on a portless datapath.
-        .testTarget(name: "SwivelRuntimeTests", dependencies: ["SwivelRuntime", "SwivelControl"]),
+        .testTarget(name: "SwivelRuntimeTests", dependencies: ["SwivelRuntime", "SwivelControl", "SwivelYAML"]),
         // Replays Fuzz/corpus through the fuzz targets' code: every committed input, every run.
         .testTarget(name: "SwivelFuzzingTests", dependencies: ["SwivelFuzzing", "SwivelCore", "SwivelPipeline"]),
         // Real namespaces, veth pairs, TAPs and a real swiveld (needs root).

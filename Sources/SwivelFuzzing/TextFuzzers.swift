@@ -1,5 +1,6 @@
 import Foundation
 import SwivelControl
+import SwivelYAML
 import SwivelPacket
 
 /// The network model from untrusted text: any YAML or JSON document either is refused with errors or

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SwivelCompiler
 import SwivelControl
+import SwivelYAML
 import SwivelPacket
 import SwivelPipeline
 import SwivelPorts

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SwivelControl
+import SwivelYAML
 import NIOHTTP1
 import SwivelClient
 

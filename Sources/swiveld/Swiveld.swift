@@ -5,6 +5,7 @@ import Logging
 import ServiceLifecycle
 import SwivelAPI
 import SwivelControl
+import SwivelYAML
 import SwivelPorts
 import SwivelRuntime
 

@@ -1,5 +1,6 @@
 import SwivelCompiler
 import SwivelControl
+import SwivelYAML
 import SwivelPacket
 import SwivelPipeline
 import Testing

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import SwivelControl
+import SwivelYAML
 
 @Suite struct ConfigTests {
     @Test func parsesNetworksAndPorts() throws {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import Yams
 @testable import SwivelControl
+import SwivelYAML
 
 /// The rule table is the one place ranges and formats live: the JSON API's documents, the YAML reader's
 /// and the OpenAPI spec all follow it.

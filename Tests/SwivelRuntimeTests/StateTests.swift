@@ -1,5 +1,6 @@
 import Foundation
 import SwivelControl
+import SwivelYAML
 import SwivelRuntime
 import Testing
 

@@ -1,3 +1,4 @@
+import SwivelControl
 import Yams
 
 /// Loading a state file that an older version wrote and this version's validator refuses: each object that

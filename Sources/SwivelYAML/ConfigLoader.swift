@@ -1,3 +1,4 @@
+import SwivelControl
 import Yams
 
 /// Reads the YAML config into the model, reporting every problem at once with file, line and column.

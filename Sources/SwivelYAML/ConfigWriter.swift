@@ -1,3 +1,4 @@
+import SwivelControl
 import Yams
 
 /// The model back to YAML: `config show`, the state file. What it writes, `ConfigLoader` reads back to
