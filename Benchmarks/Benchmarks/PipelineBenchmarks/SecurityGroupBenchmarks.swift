@@ -61,19 +61,20 @@ func securityGroupBenchmarks() {
 
     for entries in [1_000, 1_000_000] {
         nonisolated(unsafe) var table = ConnTable(capacity: entries + 2048)
-        func key(_ i: Int) -> ConnKey {
-            ConnKey(source: 0x0A00_0000 | UInt32(i >> 16), destination: 0x0A01_0001, sourcePort: UInt16(truncatingIfNeeded: i),
-                    destinationPort: 5432, protocol: IPProtocol.tcp, zone: 1)
+        func key(_ i: Int) -> ConnTuple {
+            ConnTuple(ipv4Source: 0x0A00_0000 | UInt32(i >> 16), destination: 0x0A01_0001, sourcePort: UInt16(truncatingIfNeeded: i),
+                      destinationPort: 5432, protocol: IPProtocol.tcp, zone: .port(1))
         }
         for i in 0..<entries { _ = table.insert(key(i), state: .established, origin: 0, rule: 4, generation: 1, now: 1) }
         precondition(table.count == entries)
         // Both directions, in a scattered order across the whole table.
-        nonisolated(unsafe) let probes = (0..<entries).map { i -> ConnKey in
+        nonisolated(unsafe) let probes = (0..<entries).map { i -> ConnTuple in
             let k = key((i &* 7919) % entries)
             return i % 2 == 0 ? k : k.reversed
         }
-        nonisolated(unsafe) let fresh = (0..<1024).map { ConnKey(source: 0x0B00_0000 | UInt32($0), destination: 0x0A01_0001,
-                                                                  sourcePort: 1000, destinationPort: 80, protocol: IPProtocol.tcp, zone: 2) }
+        nonisolated(unsafe) let fresh = (0..<1024).map { ConnTuple(ipv4Source: 0x0B00_0000 | UInt32($0), destination: 0x0A01_0001,
+                                                                    sourcePort: 1000, destinationPort: 80, protocol: IPProtocol.tcp,
+                                                                    zone: .port(2)) }
         nonisolated(unsafe) var cursor = 0
         Benchmark("Conntrack.1024-lookups.entries-\(entries)") { benchmark in
             var c = cursor
