@@ -78,7 +78,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "swiveld", dependencies: [
-            "SwivelRuntime", "SwivelAPI", "SwivelControl", "SwivelYAML", "SwivelPorts",
+            "SwivelRuntime", "SwivelAPI", "SwivelControl", "SwivelPorts",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -108,7 +108,7 @@ let package = Package(
         .testTarget(name: "SwivelControlTests", dependencies: ["SwivelControl", "SwivelYAML"]),
         .testTarget(name: "SwivelCompilerTests", dependencies: ["SwivelAddress", "SwivelCompiler", "SwivelControl", "SwivelYAML", "SwivelCore", "SwivelPipeline", "SwivelPacket"]),
         // The runtime's control side without root: model sources, the state store, applies on a portless datapath.
-        .testTarget(name: "SwivelRuntimeTests", dependencies: ["SwivelRuntime", "SwivelControl", "SwivelYAML"]),
+        .testTarget(name: "SwivelRuntimeTests", dependencies: ["SwivelRuntime", "SwivelControl", "SwivelYAML", .product(name: "Logging", package: "swift-log")]),
         // Replays Fuzz/corpus through the fuzz targets' code: every committed input, every run.
         .testTarget(name: "SwivelFuzzingTests", dependencies: ["SwivelFuzzing", "SwivelCore", "SwivelPipeline"]),
         // Real namespaces, veth pairs, TAPs and a real swiveld (needs root).

@@ -5,7 +5,6 @@ import Logging
 import ServiceLifecycle
 import SwivelAPI
 import SwivelControl
-import SwivelYAML
 import SwivelPorts
 import SwivelRuntime
 
@@ -125,7 +124,9 @@ struct Swiveld: AsyncParsableCommand {
             throw ExitCode(2)
         }
         runtime.start()
-        let reloader = reloadOnSIGHUP(runtime, logger: logger)
+        // SIGHUP re-reads the config file (ConfigReloader: the file's objects only; a bad file changes nothing).
+        let reloader = config.map { ConfigReloader(runtime: runtime, path: $0, logger: logger) }
+        reloader?.handleSIGHUP()
         defer { reloader?.cancel() }
         logger.info("swiveld running: \(model.ports.count) ports, io engine \(options.engine.rawValue), batch \(options.batchSize)")
         defer {
@@ -164,37 +165,9 @@ struct Swiveld: AsyncParsableCommand {
         for r in routers { commandLine.routers.append(try Shorthand.router(r)) }
         for p in ports { commandLine.ports.append(try Shorthand.port(p)) }
         if let overlay { commandLine.overlay = try Shorthand.overlay(overlay) }
-        let model = try ModelSources.merge(stored: restored, configFile: try config.map(readConfigFile), commandLine: commandLine,
+        let model = try ModelSources.merge(stored: restored, configFile: try config.map(ModelSources.readConfigFile), commandLine: commandLine,
                                            source: config ?? "command line")
         return (model, revision)
-    }
-
-    func readConfigFile(_ path: String) throws -> NetworkConfig {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw ConfigErrors([ConfigError(file: path, path: "", reason: "cannot read the file")])
-        }
-        return try ConfigLoader.parse(text, file: path)
-    }
-
-    /// SIGHUP re-reads the config file and applies it (objects owned by the file only). A file that does
-    /// not parse or validate is reported and the running state stays as it was.
-    func reloadOnSIGHUP(_ runtime: SwitchRuntime, logger: Logger) -> DispatchSourceSignal? {
-        guard let config else { return nil }
-        signal(SIGHUP, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: .global())
-        source.setEventHandler {
-            Task {
-                do {
-                    let document = try readConfigFile(config)
-                    let plan = try await runtime.apply(document, owner: NetworkConfig.defaultOwner, source: config)
-                    logger.notice("SIGHUP: applied \(config): \(plan.summary)")
-                } catch {
-                    logger.error("SIGHUP: \(config) not applied, the running state is unchanged:\n\(error)")
-                }
-            }
-        }
-        source.resume()
-        return source
     }
 
     func buildOptions() throws -> DatapathOptions {

@@ -2,6 +2,7 @@ import Foundation
 import SwivelControl
 import SwivelYAML
 import SwivelRuntime
+import Logging
 import Testing
 
 /// The runtime's control side without root or devices: which source of the model wins at start, the
@@ -86,5 +87,56 @@ import Testing
         #expect(try store.load().model.networks.map(\.name) == ["blue"], "the newer state stays")
         await #expect(throws: Error.self) { try await runtime.apply(try Self.model("networks: [{name: x, vlan: 9999}]"), owner: "api") }
         #expect(try store.load().model.networks.map(\.name) == ["blue"], "a refused document changes nothing")
+    }
+}
+
+/// SIGHUP reloads the config file through the runtime: a good file is applied (its objects only), a bad
+/// one is refused with its file:line and changes nothing. The signal is really raised, in this process.
+@Suite(.serialized) struct ReloadTests {
+    @Test func sighupAppliesTheFileAndABadFileChangesNothing() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("swivel-reload-\(UInt32.random(in: 0...UInt32.max)).yaml").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try "networks: [{name: blue, vlan: 10}]\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let runtime = try SwitchRuntime(config: NetworkConfig())
+        runtime.start()
+        defer { runtime.stop() }
+        // An object another owner made: a reload must leave it alone.
+        _ = try await runtime.apply(try StateTests.model("networks: [{name: api-net, vlan: 30}]"), owner: "api")
+        let reloader = ConfigReloader(runtime: runtime, path: path, logger: Logger(label: "test"))
+        reloader.handleSIGHUP()
+        defer { reloader.cancel() }
+
+        // The signal source is registered asynchronously: until it is, SIGHUP is ignored. So the first
+        // signal is repeated until a reload happens; every later one must cause exactly one.
+        for _ in 0..<50 where reloader.history.isEmpty {
+            kill(getpid(), SIGHUP)
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        let first = try #require(reloader.history.last, "no reload within 5 s of SIGHUP")
+        guard case .applied = first else { Issue.record("the good file was refused: \(first)"); return }
+        var seen = reloader.history.count
+
+        func afterSignal() async throws -> ConfigReloader.Outcome {
+            kill(getpid(), SIGHUP)
+            for _ in 0..<500 where reloader.history.count == seen { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(reloader.history.count == seen + 1, "one SIGHUP, one reload")
+            seen = reloader.history.count
+            return try #require(reloader.history.last)
+        }
+
+        var names = try await runtime.desiredState().networks.map(\.name)
+        #expect(Set(names) == ["blue", "api-net"])
+
+        try "networks:\n  - {name: blue, vlan: 10}\n  - {name: red, vlan: 5000}\n".write(toFile: path, atomically: true, encoding: .utf8)
+        guard case .refused(let reason) = try await afterSignal() else { Issue.record("a VLAN of 5000 was applied"); return }
+        #expect(reason.contains(path) && reason.contains("vlan"), "\(reason)")
+        names = try await runtime.desiredState().networks.map(\.name)
+        #expect(Set(names) == ["blue", "api-net"], "a refused file changes nothing")
+
+        try "networks: [{name: green, vlan: 11}]\n".write(toFile: path, atomically: true, encoding: .utf8)
+        guard case .applied = try await afterSignal() else { Issue.record("the fixed file was refused"); return }
+        names = try await runtime.desiredState().networks.map(\.name)
+        #expect(Set(names) == ["green", "api-net"], "the file's old objects go, other owners' stay")
     }
 }
