@@ -66,32 +66,3 @@ public enum Ethernet {
         return .success(info)
     }
 }
-
-/// IPv4 header facts needed by checksum completion and segmentation.
-public struct IPv4Info: Equatable, Sendable {
-    public var headerLength: Int
-    public var totalLength: Int
-    public var proto: UInt8
-    public var source: UInt32
-    public var destination: UInt32
-
-    @inlinable public init(headerLength: Int, totalLength: Int, proto: UInt8, source: UInt32, destination: UInt32) {
-        self.headerLength = headerLength; self.totalLength = totalLength; self.proto = proto
-        self.source = source; self.destination = destination
-    }
-
-    /// Validates version, IHL and lengths against the bytes available. Nil when malformed.
-    @inlinable
-    public static func parse(_ p: UnsafeRawPointer, available: Int) -> IPv4Info? {
-        guard available >= 20 else { return nil }
-        let vihl = p.load(as: UInt8.self)
-        guard vihl >> 4 == 4 else { return nil }
-        let ihl = Int(vihl & 0x0F) * 4
-        guard ihl >= 20, ihl <= available else { return nil }
-        let total = Int(UInt16(bigEndian: p.loadUnaligned(fromByteOffset: 2, as: UInt16.self)))
-        guard total >= ihl else { return nil }
-        return IPv4Info(headerLength: ihl, totalLength: total, proto: p.load(fromByteOffset: 9, as: UInt8.self),
-                        source: UInt32(bigEndian: p.loadUnaligned(fromByteOffset: 12, as: UInt32.self)),
-                        destination: UInt32(bigEndian: p.loadUnaligned(fromByteOffset: 16, as: UInt32.self)))
-    }
-}

@@ -66,13 +66,14 @@ public enum Offload {
         var ipHeaderLength = 40
         var ipv4ID: UInt16 = 0
         if gso == OffloadInfo.gsoTCPv4 {
-            guard eth.etherType == EtherType.ipv4, let ip = IPv4Info.parse(p + l3, available: length - l3),
+            guard eth.etherType == EtherType.ipv4, let ip = IPv4Header(p, at: l3, available: length - l3), ip.version == 4,
+                  ip.headerLength >= 20, ip.headerLength <= length - l3, ip.totalLength >= ip.headerLength,
                   ip.proto == IPProtocol.tcp else { return .malformedGSO }
             ipHeaderLength = ip.headerLength
-            ipv4ID = UInt16(bigEndian: (p + l3).loadUnaligned(fromByteOffset: 4, as: UInt16.self))
+            ipv4ID = ip.identification
         } else {
-            guard eth.etherType == EtherType.ipv6, length >= l3 + 40,
-                  (p + l3).load(fromByteOffset: 6, as: UInt8.self) == IPProtocol.tcp else { return .malformedGSO }
+            guard eth.etherType == EtherType.ipv6, let ip6 = IPv6Header(p, at: l3, available: length - l3),
+                  ip6.nextHeader == IPProtocol.tcp else { return .malformedGSO }
         }
         let l4 = l3 + ipHeaderLength
         guard length >= l4 + 20 else { return .malformedGSO }

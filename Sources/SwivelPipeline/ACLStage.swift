@@ -133,9 +133,11 @@ public struct ACLStage {
         case EtherType.arp: return (nil, .notIP)
         case EtherType.ipv6:
             // Neighbour discovery (router/neighbour solicitation and advertisement) keeps the link working.
-            if available >= 42 && p.load(fromByteOffset: l3 + 6, as: UInt8.self) == IPProtocol.icmpv6 {
-                let type = p.load(fromByteOffset: l3 + 40, as: UInt8.self)
-                if type >= 133 && type <= 136 { return (nil, .notIP) }
+            // (Router solicitations and advertisements, neighbour solicitations and advertisements; redirects
+            // are not needed for the link to work and are not let through.)
+            if available >= 42, let ip6 = IPv6Header(p, at: l3, available: available), ip6.nextHeader == IPProtocol.icmpv6 {
+                let type = ICMPv6Header(unchecked: p + l3 + IPv6Header.minimumLength).type
+                if type >= ICMPv6Header.routerSolicitation && type <= ICMPv6Header.neighborAdvertisement { return (nil, .notIP) }
             }
             return (.aclIPv6Unsupported, .malformed)
         default:

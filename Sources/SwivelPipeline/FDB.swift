@@ -29,9 +29,9 @@ public struct FDBEntry: Sendable {
 /// limit is reached new MACs are not learned (counted), and known traffic keeps flowing. Static entries
 /// never age and never move. The per-network and per-port counts live in arrays allocated once, and
 /// every removal path keeps them exact.
-/// Ownership: per-worker, single writer: the l2 stage learns; l3 looks up next hops' MACs (a lookup that
-/// finds an expired entry removes it); the control plane adds static entries and flushes through the
-/// mailbox, between batches.
+/// Ownership: per-worker, single writer: the l2 stage learns; l2 and l3 look up (reads only: an aged entry
+/// answers "unknown" and stays until the once-a-second sweep or the next learn of its MAC removes or
+/// refreshes it); the control plane adds static entries and flushes through the mailbox, between batches.
 public struct FDB {
     public var table: OpenTable<FDBKey, FDBEntry>
     public var stats = Stats()
@@ -100,29 +100,24 @@ public struct FDB {
         table.remove(at: slot)
     }
 
-    /// The port for a destination, or nil when unknown or aged out (an aged entry is removed here,
-    /// so the table never answers with a stale port even between sweeps).
+    /// The port for a destination, or nil when unknown or aged out (the table never answers with a stale
+    /// port, even between sweeps; removing the entry is the sweep's job, so a lookup writes nothing).
     @inlinable @inline(__always)
-    public mutating func lookup(network: UInt16, mac: MACAddress, now: UInt64) -> UInt16? {
+    public func lookup(network: UInt16, mac: MACAddress, now: UInt64) -> UInt16? {
         lookupEntry(network: network, mac: mac, now: now)?.port
     }
 
     /// The entry for a destination (port and, behind the VXLAN port, remote VTEP), or nil.
     @inlinable @inline(__always)
-    public mutating func lookupEntry(network: UInt16, mac: MACAddress, now: UInt64) -> FDBEntry? {
+    public func lookupEntry(network: UInt16, mac: MACAddress, now: UInt64) -> FDBEntry? {
         guard let slot = table.find(FDBKey(network: network, mac: mac)) else { return nil }
         let e = table.value(at: slot).pointee
-        if isAged(e, network: network, now: now) {
-            removeCounted(at: slot)
-            stats.expired &+= 1
-            return nil
-        }
-        return e
+        return isAged(e, network: network, now: now) ? nil : e
     }
 
     /// Where a known destination goes: output to its port (and VTEP), or nil when unknown.
     @inlinable @inline(__always)
-    public mutating func decision(network: UInt16, mac: MACAddress, now: UInt64) -> Decision? {
+    public func decision(network: UInt16, mac: MACAddress, now: UInt64) -> Decision? {
         lookupEntry(network: network, mac: mac, now: now).map { .output($0.port, remote: $0.remote) }
     }
 
@@ -134,21 +129,27 @@ public struct FDB {
         let key = FDBKey(network: network, mac: mac)
         if let slot = table.find(key) {
             let e = table.value(at: slot)
-            if e.pointee.isStatic {
-                if e.pointee.port != port || e.pointee.remote != remote { stats.staticMoveRefused &+= 1 }
+            if isAged(e.pointee, network: network, now: now) {
+                // Aged but not yet swept: the MAC is new again (learned, not moved; limits apply).
+                removeCounted(at: slot)
+                stats.expired &+= 1
+            } else {
+                if e.pointee.isStatic {
+                    if e.pointee.port != port || e.pointee.remote != remote { stats.staticMoveRefused &+= 1 }
+                    return
+                }
+                if e.pointee.port != port {
+                    portCount[Int(e.pointee.port)] -= 1
+                    portCount[Int(port)] += 1
+                    e.pointee.port = port
+                    stats.moved &+= 1
+                } else if e.pointee.remote != remote {
+                    stats.moved &+= 1
+                }
+                e.pointee.remote = remote
+                e.pointee.lastSeen = now
                 return
             }
-            if e.pointee.port != port {
-                portCount[Int(e.pointee.port)] -= 1
-                portCount[Int(port)] += 1
-                e.pointee.port = port
-                stats.moved &+= 1
-            } else if e.pointee.remote != remote {
-                stats.moved &+= 1
-            }
-            e.pointee.remote = remote
-            e.pointee.lastSeen = now
-            return
         }
         if networkCount[Int(network)] >= networkLimit[Int(network)] { stats.limitHits &+= 1; return }
         if portCount[Int(port)] >= portLimit[Int(port)] { stats.portLimitHits &+= 1; return }

@@ -56,7 +56,7 @@ public struct L3Stage {
     }
 
     @inlinable
-    public mutating func process(_ batch: borrowing PacketBatch, pool: FramePool, routing: Routing, fdb: inout FDB,
+    public mutating func process(_ batch: borrowing PacketBatch, pool: FramePool, routing: Routing, fdb: FDB,
                                  decisions: UnsafeMutablePointer<Decision>, counters: PortCounters, now: UInt64,
                                  trace: TraceBuffer, dryRun: Bool = false) {
         for i in 0..<batch.count {
@@ -64,14 +64,14 @@ public struct L3Stage {
             let f = batch[i]
             let m = pool.meta + Int(f)
             if d.action == .route {
-                decisions[i] = route(f, m, interface: Int(d.port), pool: pool, routing: routing, fdb: &fdb,
+                decisions[i] = route(f, m, interface: Int(d.port), pool: pool, routing: routing, fdb: fdb,
                                      counters: counters, now: now, dryRun: dryRun)
                 // An ARP for the router is done with; in a dry run nothing was queued either.
                 if decisions[i].action == .consumed && (dryRun || m.pointee.etherType == EtherType.arp) { pool.free(f) }
             } else if d.action == .flood && m.pointee.etherType == EtherType.arp && !dryRun
                         && routing.hasInterfaces(network: m.pointee.network) {
                 // Broadcast ARP on a routed network: still flooded, and the routers listen.
-                arp(m, data: pool.data(f), interface: nil, pool: pool, routing: routing, fdb: &fdb, counters: counters, now: now)
+                arp(m, data: pool.data(f), interface: nil, pool: pool, routing: routing, fdb: fdb, counters: counters, now: now)
             } else {
                 continue
             }
@@ -90,12 +90,12 @@ public struct L3Stage {
 
     @inlinable
     mutating func route(_ f: FrameIndex, _ m: UnsafeMutablePointer<FrameMeta>, interface itfIndex: Int, pool: FramePool,
-                        routing: Routing, fdb: inout FDB, counters: PortCounters, now: UInt64, dryRun: Bool) -> Decision {
+                        routing: Routing, fdb: FDB, counters: PortCounters, now: UInt64, dryRun: Bool) -> Decision {
         let p = pool.data(f)
         switch m.pointee.etherType {
         case EtherType.ipv4: break
         case EtherType.arp:
-            if !dryRun { arp(m, data: p, interface: itfIndex, pool: pool, routing: routing, fdb: &fdb, counters: counters, now: now) }
+            if !dryRun { arp(m, data: p, interface: itfIndex, pool: pool, routing: routing, fdb: fdb, counters: counters, now: now) }
             return Decision(action: .consumed)
         case EtherType.ipv6: return .drop(.ipv6Unsupported)
         default: return .drop(.l3Unsupported)
@@ -103,21 +103,20 @@ public struct L3Stage {
         let l3 = Int(m.pointee.l3Offset)
         let available = Int(m.pointee.length) - l3
         let ip = p + l3
-        guard available >= 20 else { return .drop(.ipBadLength) }
-        let vihl = ip.load(as: UInt8.self)
-        let ihl = Int(vihl & 0x0F) * 4
-        guard vihl >> 4 == 4, ihl >= 20 else { return .drop(.ipBadHeader) }
-        let total = Int(UInt16(bigEndian: ip.loadUnaligned(fromByteOffset: 2, as: UInt16.self)))
+        guard let header = IPv4Header(p, at: l3, available: available) else { return .drop(.ipBadLength) }
+        let ihl = header.headerLength
+        guard header.version == 4, ihl >= 20 else { return .drop(.ipBadHeader) }
+        let total = header.totalLength
         guard ihl <= available, total >= ihl, total <= available else { return .drop(.ipBadLength) }
         guard Checksum.fold(Checksum.sum(ip, count: ihl)) == 0xFFFF else { return .drop(.ipBadChecksum) }
 
         let itfIn = routing.interfaces[itfIndex]
-        let destination = UInt32(bigEndian: ip.loadUnaligned(fromByteOffset: 16, as: UInt32.self))
+        let destination = header.destination
         let found = routing.lookup(router: itfIn.router, destination)
         if let hop = found, hop.isLocal {
             return local(m, ip: ip, ihl: ihl, total: total, interface: itfIn, dryRun: dryRun)
         }
-        let ttl = ip.load(fromByteOffset: 8, as: UInt8.self)
+        let ttl = header.ttl
         if ttl <= 1 {
             if !dryRun { icmpError(type: 11, code: 0, about: m, ip: ip, interface: itfIn, pool: pool, now: now) }
             return .drop(.ttlExceeded)
@@ -129,12 +128,12 @@ public struct L3Stage {
         let itfOut = routing.interfaces[Int(hop.interface)]
         // What goes on the wire: a GSO super-frame leaves as segments of headers + gsoSize.
         var wire = total
-        if m.pointee.offload.isGSO && ip.load(fromByteOffset: 9, as: UInt8.self) == IPProtocol.tcp && available >= ihl + 13 {
-            let tcpHeader = Int(ip.load(fromByteOffset: ihl + 12, as: UInt8.self) >> 4) * 4
+        if m.pointee.offload.isGSO && header.proto == IPProtocol.tcp && available >= ihl + 13 {
+            let tcpHeader = TCPHeader(unchecked: ip + ihl).dataOffset
             wire = ihl + tcpHeader + Int(m.pointee.offload.gsoSize)
         }
         if wire > itfOut.mtu {
-            let dontFragment = UInt16(bigEndian: ip.loadUnaligned(fromByteOffset: 6, as: UInt16.self)) & 0x4000 != 0
+            let dontFragment = header.dontFragment
             if !dontFragment { return .drop(.fragmentationUnsupported) }
             if !dryRun {
                 icmpError(type: 3, code: 4, extra: UInt32(itfOut.mtu), about: m, ip: ip, interface: itfIn, pool: pool, now: now)
@@ -155,7 +154,7 @@ public struct L3Stage {
                 n.pointee.probedAt = now
                 arpRequest(interface: itfOut, target: nextHop, inPort: m.pointee.inPort, pool: pool)
             }
-            return rewrite(m, data: p, interface: itfOut, to: n.pointee.mac, fdb: &fdb, now: now)
+            return rewrite(m, data: p, interface: itfOut, to: n.pointee.mac, fdb: fdb, now: now)
         }
         // Unresolved: the frame waits in the neighbour entry (bounded) while ARP asks.
         if let n = neighbors.find(interface: hop.interface, address: nextHop) {
@@ -176,7 +175,7 @@ public struct L3Stage {
     /// The forwarding rewrite: TTL down by one, MACs of the egress hop, network of the egress interface.
     @inlinable @inline(__always)
     mutating func rewrite(_ m: UnsafeMutablePointer<FrameMeta>, data p: UnsafeMutableRawPointer, interface itfOut: RouterInterface,
-                          to mac: MACAddress, fdb: inout FDB, now: UInt64) -> Decision {
+                          to mac: MACAddress, fdb: FDB, now: UInt64) -> Decision {
         Checksum.decrementTTL(p + Int(m.pointee.l3Offset))
         mac.store(to: p)
         itfOut.mac.store(to: p + 6)
@@ -189,8 +188,8 @@ public struct L3Stage {
     @inlinable
     mutating func local(_ m: UnsafeMutablePointer<FrameMeta>, ip: UnsafeMutableRawPointer, ihl: Int, total: Int,
                         interface itf: RouterInterface, dryRun: Bool) -> Decision {
-        guard ip.load(fromByteOffset: 9, as: UInt8.self) == IPProtocol.icmp, total >= ihl + 8,
-              ip.load(fromByteOffset: ihl, as: UInt8.self) == 8 else { return .drop(.routerLocal) }
+        guard IPv4Header(unchecked: ip).proto == IPProtocol.icmp, total >= ihl + 8,
+              ICMPHeader(unchecked: ip + ihl).type == ICMPHeader.echoRequest else { return .drop(.routerLocal) }
         if dryRun { return .output(m.pointee.inPort, remote: m.pointee.remote) }
         let source = ip.loadUnaligned(fromByteOffset: 12, as: UInt32.self)
         ip.storeBytes(of: ip.loadUnaligned(fromByteOffset: 16, as: UInt32.self), toByteOffset: 12, as: UInt32.self)

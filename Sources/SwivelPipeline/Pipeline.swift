@@ -85,7 +85,7 @@ public struct Pipeline {
         PortSecurityStage.process(batch, pool: pool, topology: topology, decisions: decisions, trace: trace)
         acl.process(batch, pool: pool, decisions: decisions, conntrack: &conntrack, now: now)
         l2.process(batch, pool: pool, routing: routing, decisions: decisions, now: now, trace: trace, overlay: topology.overlay)
-        l3.process(batch, pool: pool, routing: routing, fdb: &l2.fdb, decisions: decisions, counters: counters, now: now, trace: trace)
+        l3.process(batch, pool: pool, routing: routing, fdb: l2.fdb, decisions: decisions, counters: counters, now: now, trace: trace)
         FlowRecordStage.process(batch, pool: pool, flows: &flows, decisions: decisions, now: now, trace: trace)
         output.process(&batch, pool: pool, topology: topology, states: states, queues: queues,
                        counters: counters, decisions: decisions, acl: &acl, conntrack: &conntrack)
@@ -114,7 +114,7 @@ public struct Pipeline {
         PortSecurityStage.process(one, pool: pool, topology: topology, decisions: decisions, trace: trace)
         acl.process(one, pool: pool, decisions: decisions, conntrack: &conntrack, now: now, dryRun: true)
         l2.process(one, pool: pool, routing: routing, decisions: decisions, now: now, trace: trace, overlay: topology.overlay, dryRun: true)
-        l3.process(one, pool: pool, routing: routing, fdb: &l2.fdb, decisions: decisions, counters: counters, now: now,
+        l3.process(one, pool: pool, routing: routing, fdb: l2.fdb, decisions: decisions, counters: counters, now: now,
                    trace: trace, dryRun: true)
         output.process(&one, pool: pool, topology: topology, states: states, queues: queues,
                        counters: counters, decisions: decisions, acl: &acl, conntrack: &conntrack, dryRun: true)

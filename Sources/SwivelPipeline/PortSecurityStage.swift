@@ -37,71 +37,49 @@ public enum PortSecurityStage {
         let available = Int(m.pointee.length) - l3
         switch m.pointee.etherType {
         case EtherType.arp:
-            guard available >= 28 else { return .portSecurityARP }
-            let senderMAC = MACAddress(loadingFrom: p + l3 + 8)
-            let senderIP = UInt32(bigEndian: p.loadUnaligned(fromByteOffset: l3 + 14, as: UInt32.self))
+            guard let arp = ARPHeader(p, at: l3, available: available) else { return .portSecurityARP }
+            let senderMAC = arp.senderMAC
+            let senderIP = arp.senderIP
             if senderMAC != m.pointee.source { return .portSecurityARP }
             if senderIP != 0 && !table.owns(e, ipv4: senderIP) { return .portSecurityARP }   // 0: an ARP probe
             return nil
         case EtherType.ipv4:
-            guard available >= 20 else { return .portSecurityIP }
-            let ihl = Int(p.load(fromByteOffset: l3, as: UInt8.self) & 0x0F) * 4
-            let source = UInt32(bigEndian: p.loadUnaligned(fromByteOffset: l3 + 12, as: UInt32.self))
-            let isUDP = p.load(fromByteOffset: l3 + 9, as: UInt8.self) == IPProtocol.udp
-            let firstFragment = UInt16(bigEndian: p.loadUnaligned(fromByteOffset: l3 + 6, as: UInt16.self)) & 0x1FFF == 0
+            guard let ip = IPv4Header(p, at: l3, available: available) else { return .portSecurityIP }
+            let ihl = ip.headerLength
+            let source = ip.source
             var sourcePort: UInt16 = 0, destinationPort: UInt16 = 0
-            if isUDP && firstFragment && ihl >= 20 && available >= ihl + 4 {
-                sourcePort = UInt16(bigEndian: p.loadUnaligned(fromByteOffset: l3 + ihl, as: UInt16.self))
-                destinationPort = UInt16(bigEndian: p.loadUnaligned(fromByteOffset: l3 + ihl + 2, as: UInt16.self))
+            if ip.proto == IPProtocol.udp && !ip.isLaterFragment && ihl >= 20 && available >= ihl + 4 {
+                let udp = UDPHeader(unchecked: ip.base + ihl)
+                sourcePort = udp.sourcePort
+                destinationPort = udp.destinationPort
             }
             if sourcePort == 67 { return .dhcpServerGuard }
             if source == 0 { return destinationPort == 67 ? nil : .portSecurityIP }   // DHCP discover/request
             return table.owns(e, ipv4: source) ? nil : .portSecurityIP
         case EtherType.ipv6:
-            guard available >= 40 else { return .portSecurityIP }
-            let source = IPv6Address(loadingFrom: p + l3 + 8)
+            guard let ip6 = IPv6Header(p, at: l3, available: available) else { return .portSecurityIP }
+            let source = ip6.source
             // The packet ends where its payload length says (bytes after it are padding, not options).
-            let end = min(l3 + available, l3 + 40 + Int(UInt16(bigEndian: p.loadUnaligned(fromByteOffset: l3 + 4, as: UInt16.self))))
-            // Find the upper-layer header behind every extension header, however many (each is at least 8
-            // bytes, so the walk ends within the frame). A guard that gave up early would pass what it
-            // cannot see: a chain that runs past the frame is dropped, and so is a first fragment that does
-            // not carry the upper-layer header (RFC 7112), since an RA could hide in the next fragment.
-            var next = p.load(fromByteOffset: l3 + 6, as: UInt8.self)
-            var offset = l3 + 40
-            var laterFragment = false
-            walk: while true {
-                switch next {
-                case 0, 43, 60, 135, 139, 140, 253, 254:   // hop-by-hop, routing, destination options, mobility, HIP, shim6, experiments
-                    guard offset + 8 <= end else { return .ipv6BadHeaderChain }
-                    next = p.load(fromByteOffset: offset, as: UInt8.self)
-                    offset += (Int(p.load(fromByteOffset: offset + 1, as: UInt8.self)) + 1) * 8
-                case 51:   // authentication header: length in 4-byte units
-                    guard offset + 8 <= end else { return .ipv6BadHeaderChain }
-                    next = p.load(fromByteOffset: offset, as: UInt8.self)
-                    offset += (Int(p.load(fromByteOffset: offset + 1, as: UInt8.self)) + 2) * 4
-                case 44:
-                    guard offset + 8 <= end else { return .ipv6BadHeaderChain }
-                    let fragmentOffset = UInt16(bigEndian: p.loadUnaligned(fromByteOffset: offset + 2, as: UInt16.self)) >> 3
-                    next = p.load(fromByteOffset: offset, as: UInt8.self)
-                    offset += 8
-                    if fragmentOffset != 0 { laterFragment = true; break walk }   // no headers in a later fragment
-                default:
-                    break walk
-                }
-            }
-            if !laterFragment {
-                if next == IPProtocol.icmpv6 {
-                    guard offset + 4 <= end else { return .ipv6BadHeaderChain }
-                    let type = p.load(fromByteOffset: offset, as: UInt8.self)
-                    if type == 134 || type == 137 { return .raGuard }   // router advertisement, redirect
-                    if type == 135 || type == 136 {
+            let end = l3 + ip6.end(available: available)
+            // The upper-layer header behind every extension header, however many. A guard that gave up
+            // early would pass what it cannot see: a chain that runs past the frame is dropped, and so is a
+            // first fragment that does not carry the upper-layer header (RFC 7112), since an RA could hide
+            // in the next fragment.
+            guard let upper = ip6.upperLayer(available: available) else { return .ipv6BadHeaderChain }
+            let offset = l3 + upper.offset
+            if !upper.laterFragment {   // no headers in a later fragment
+                if upper.proto == IPProtocol.icmpv6 {
+                    guard offset + ICMPv6Header.minimumLength <= end else { return .ipv6BadHeaderChain }
+                    let type = ICMPv6Header(unchecked: p + offset).type
+                    if type == ICMPv6Header.routerAdvertisement || type == ICMPv6Header.redirect { return .raGuard }
+                    if type == ICMPv6Header.neighborSolicitation || type == ICMPv6Header.neighborAdvertisement {
                         if let spoofed = checkND(type: type, p, at: offset, end: end, entry: e, table: table) { return spoofed }
                     }
                     // Duplicate address detection and MLD reports come from ::.
                     if source == .unspecified { return nil }
-                } else if next == IPProtocol.udp {
+                } else if upper.proto == IPProtocol.udp {
                     guard offset + 4 <= end else { return .ipv6BadHeaderChain }
-                    if UInt16(bigEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt16.self)) == 547 { return .dhcpServerGuard }
+                    if UDPHeader(unchecked: p + offset).sourcePort == 547 { return .dhcpServerGuard }
                 }
             }
             return table.owns(e, ipv6: source) ? nil : .portSecurityIP
@@ -117,7 +95,7 @@ public enum PortSecurityStage {
     static func checkND(type: UInt8, _ p: UnsafeRawPointer, at offset: Int, end: Int, entry e: Int,
                         table: PortSecurityTable) -> DropReason? {
         guard offset + 24 <= end else { return .ndSpoof }
-        if type == 136 && !table.owns(e, ipv6: IPv6Address(loadingFrom: p + offset + 8)) { return .ndSpoof }
+        if type == ICMPv6Header.neighborAdvertisement && !table.owns(e, ipv6: ICMPv6Header(unchecked: p + offset).target) { return .ndSpoof }
         let wanted: UInt8 = type == 135 ? 1 : 2   // source / target link-layer address option
         let mac = table.entries[e].mac
         var option = offset + 24

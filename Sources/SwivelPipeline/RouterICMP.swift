@@ -10,15 +10,15 @@ extension L3Stage {
     @inlinable
     mutating func icmpError(type: UInt8, code: UInt8, extra: UInt32 = 0, about m: UnsafeMutablePointer<FrameMeta>,
                             ip: UnsafeMutableRawPointer, interface itf: RouterInterface, pool: FramePool, now: UInt64) {
-        let ihl = Int(ip.load(as: UInt8.self) & 0x0F) * 4
-        let total = Int(UInt16(bigEndian: ip.loadUnaligned(fromByteOffset: 2, as: UInt16.self)))
-        let source = UInt32(bigEndian: ip.loadUnaligned(fromByteOffset: 12, as: UInt32.self))
+        let header = IPv4Header(unchecked: ip)
+        let ihl = header.headerLength
+        let total = header.totalLength
+        let source = header.source
         if source == 0 || source >= 0xE000_0000 { return }
-        if UInt16(bigEndian: ip.loadUnaligned(fromByteOffset: 6, as: UInt16.self)) & 0x1FFF != 0 { return }
-        if ip.load(fromByteOffset: 9, as: UInt8.self) == IPProtocol.icmp {
+        if header.isLaterFragment { return }
+        if header.proto == IPProtocol.icmp {
             guard total > ihl else { return }
-            let t = ip.load(fromByteOffset: ihl, as: UInt8.self)
-            if t == 3 || t == 4 || t == 5 || t == 11 || t == 12 { return }
+            if ICMPHeader.isError(ICMPHeader(unchecked: ip + ihl).type) { return }
         }
         // Rate limit: the router's token bucket, refilled by elapsed time. Router ids past the last bucket
         // share it (thousands of routers on one host).

@@ -10,15 +10,13 @@ extension L3Stage {
     /// the frame was addressed to (unicast), or nil for a broadcast.
     @inlinable
     mutating func arp(_ m: UnsafeMutablePointer<FrameMeta>, data p: UnsafeMutableRawPointer, interface: Int?, pool: FramePool,
-                      routing: Routing, fdb: inout FDB, counters: PortCounters, now: UInt64) {
-        let a = p + Int(m.pointee.l3Offset)
-        guard Int(m.pointee.length) - Int(m.pointee.l3Offset) >= 28,
-              UInt32(bigEndian: a.loadUnaligned(as: UInt32.self)) == 0x0001_0800,
-              UInt16(bigEndian: a.loadUnaligned(fromByteOffset: 4, as: UInt16.self)) == 0x0604 else { return }
-        let op = UInt16(bigEndian: a.loadUnaligned(fromByteOffset: 6, as: UInt16.self))
-        let senderMAC = MACAddress(loadingFrom: a + 8)
-        let senderIP = UInt32(bigEndian: a.loadUnaligned(fromByteOffset: 14, as: UInt32.self))
-        let targetIP = UInt32(bigEndian: a.loadUnaligned(fromByteOffset: 24, as: UInt32.self))
+                      routing: Routing, fdb: FDB, counters: PortCounters, now: UInt64) {
+        guard let a = ARPHeader(p, at: Int(m.pointee.l3Offset), available: Int(m.pointee.length) - Int(m.pointee.l3Offset)),
+              a.isEthernetIPv4 else { return }
+        let op = a.operation
+        let senderMAC = a.senderMAC
+        let senderIP = a.senderIP
+        let targetIP = a.targetIP
         let network = m.pointee.network
         let targetsUs = routing.interface(network: network, address: targetIP)
 
@@ -28,7 +26,7 @@ extension L3Stage {
             for k in start..<end {
                 let itf = UInt16(routing.interfaceOrder[k])
                 if let n = neighbors.find(interface: itf, address: senderIP) {
-                    learn(n, mac: senderMAC, confirmed: op == 2, interface: routing.interfaces[Int(itf)], fdb: &fdb, now: now, pool: pool)
+                    learn(n, mac: senderMAC, confirmed: op == 2, interface: routing.interfaces[Int(itf)], fdb: fdb, now: now, pool: pool)
                 } else if let t = targetsUs, t == Int(itf), op == 1,
                           senderIP & Self.mask(routing.interfaces[t].prefixLength) == routing.interfaces[t].prefix {
                     // A request to us: the asker will talk to us, so keep its address (as Linux does, stale).
@@ -58,7 +56,7 @@ extension L3Stage {
     /// A neighbour's MAC seen (or confirmed): update it and send what was waiting for it.
     @inlinable
     mutating func learn(_ n: UnsafeMutablePointer<NeighborEntry>, mac: MACAddress, confirmed: Bool, interface itf: RouterInterface,
-                        fdb: inout FDB, now: UInt64, pool: FramePool) {
+                        fdb: FDB, now: UInt64, pool: FramePool) {
         if n.pointee.state != .incomplete && n.pointee.mac != mac { neighbors.stats.updated &+= 1 }
         if n.pointee.state == .incomplete { neighbors.stats.resolved &+= 1 }
         n.pointee.mac = mac
@@ -70,7 +68,7 @@ extension L3Stage {
         for k in 0..<Int(n.pointee.pendingCount) {
             let f = n.pointee.pendingFrame(k)
             let fm = pool.meta + Int(f)
-            emit(f, rewrite(fm, data: pool.data(f), interface: itf, to: mac, fdb: &fdb, now: now), pool: pool)
+            emit(f, rewrite(fm, data: pool.data(f), interface: itf, to: mac, fdb: fdb, now: now), pool: pool)
         }
         n.pointee.pendingCount = 0
     }

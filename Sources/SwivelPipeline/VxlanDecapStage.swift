@@ -70,11 +70,10 @@ public enum VxlanDecapStage {
         let l3 = Int(m.pointee.l3Offset)
         let available = Int(m.pointee.length) - l3
         guard available >= 40 else { return }
-        let ip = frame + l3
-        let ihl = Int(ip.load(as: UInt8.self) & 0x0F) * 4
-        guard ihl >= 20, available >= ihl + 20, ip.load(fromByteOffset: 9, as: UInt8.self) == IPProtocol.tcp,
-              UInt16(bigEndian: ip.loadUnaligned(fromByteOffset: 6, as: UInt16.self)) & 0x3FFF == 0 else { return }
-        let tcpHeader = Int(ip.load(fromByteOffset: ihl + 12, as: UInt8.self) >> 4) * 4
+        let ip = IPv4Header(unchecked: frame + l3)
+        let ihl = ip.headerLength
+        guard ihl >= 20, available >= ihl + TCPHeader.minimumLength, ip.proto == IPProtocol.tcp, !ip.isFragment else { return }
+        let tcpHeader = TCPHeader(unchecked: ip.base + ihl).dataOffset
         guard tcpHeader >= 20, innerMTU > ihl + tcpHeader, available > ihl + tcpHeader else { return }
         m.pointee.offload = OffloadInfo(flags: OffloadInfo.needsChecksum, gsoType: OffloadInfo.gsoTCPv4,
                                         headerLength: UInt16(l3 + ihl + tcpHeader), gsoSize: UInt16(innerMTU - ihl - tcpHeader),
@@ -90,22 +89,18 @@ public enum VxlanDecapStage {
     static func completePartialChecksum(_ frame: UnsafeMutableRawPointer, _ m: UnsafeMutablePointer<FrameMeta>) {
         let l3 = Int(m.pointee.l3Offset)
         let available = Int(m.pointee.length) - l3
-        guard available >= 20 else { return }
-        let ip = frame + l3
-        let ihl = Int(ip.load(as: UInt8.self) & 0x0F) * 4
-        let total = Int(UInt16(bigEndian: ip.loadUnaligned(fromByteOffset: 2, as: UInt16.self)))
-        guard ihl >= 20, total > ihl, total <= available,
-              UInt16(bigEndian: ip.loadUnaligned(fromByteOffset: 6, as: UInt16.self)) & 0x3FFF == 0 else { return }
-        let proto = ip.load(fromByteOffset: 9, as: UInt8.self)
-        let fieldOffset = proto == IPProtocol.tcp ? 16 : proto == IPProtocol.udp ? 6 : -1
+        guard let header = IPv4Header(frame, at: l3, available: available) else { return }
+        let ihl = header.headerLength
+        let total = header.totalLength
+        guard ihl >= 20, total > ihl, total <= available, !header.isFragment else { return }
+        let proto = header.proto
+        let fieldOffset = proto == IPProtocol.tcp ? TCPHeader.checksumOffset : proto == IPProtocol.udp ? UDPHeader.checksumOffset : -1
         let l4Length = total - ihl
         guard fieldOffset > 0, l4Length >= fieldOffset + 2 else { return }
-        let l4 = ip + ihl
+        let l4 = frame + l3 + ihl
         let field = UInt16(bigEndian: l4.loadUnaligned(fromByteOffset: fieldOffset, as: UInt16.self))
         if proto == IPProtocol.udp && field == 0 { return }   // no UDP checksum at all
-        let pseudo = Checksum.pseudoHeaderIPv4(source: UInt32(bigEndian: ip.loadUnaligned(fromByteOffset: 12, as: UInt32.self)),
-                                               destination: UInt32(bigEndian: ip.loadUnaligned(fromByteOffset: 16, as: UInt32.self)),
-                                               proto: proto, length: l4Length)
+        let pseudo = Checksum.pseudoHeaderIPv4(source: header.source, destination: header.destination, proto: proto, length: l4Length)
         guard field == Checksum.fold(pseudo) else { return }
         let sum = Checksum.sum(l4, count: l4Length)
         if Checksum.fold(sum + pseudo) == 0xFFFF { return }

@@ -244,7 +244,8 @@ extension Datapath {
             guard let base = raw.baseAddress, case .success(let eth) = Ethernet.parse(base, length: raw.count) else { return "malformed frame" }
             var s = "\(eth.source) > \(eth.destination)" + (eth.vlan != 0 ? " vlan \(eth.vlan)" : "")
             let l3 = Int(eth.l3Offset)
-            if eth.etherType == EtherType.ipv4, let ip = IPv4Info.parse(base + l3, available: raw.count - l3) {
+            if eth.etherType == EtherType.ipv4, let ip = IPv4Header(base, at: l3, available: raw.count - l3), ip.version == 4,
+               ip.headerLength >= 20, ip.headerLength <= raw.count - l3 {
                 s += " \(IPv4Address.format(ip.source)) > \(IPv4Address.format(ip.destination))"
                 let l4 = l3 + ip.headerLength
                 let names: [UInt8: String] = [IPProtocol.tcp: "tcp", IPProtocol.udp: "udp", IPProtocol.icmp: "icmp"]

@@ -9,8 +9,10 @@ import SwivelAddress
         let eth = try f.withUnsafeBytes { try Ethernet.parse($0.baseAddress!, length: $0.count).get() }
         #expect(eth.source == MACAddress(2, 0, 0, 0, 0, 0xa) && eth.destination == MACAddress(2, 0, 0, 0, 0, 0xb))
         #expect(eth.etherType == EtherType.ipv4)
-        let ip = try #require(f.withUnsafeBytes { IPv4Info.parse($0.baseAddress! + 14, available: $0.count - 14) })
-        #expect(ip.destination == IPv4Address.parse("10.2.0.5") && ip.proto == IPProtocol.tcp)
+        let ip = try #require(f.withUnsafeBytes { b in
+            IPv4Header(b.baseAddress!, at: 14, available: b.count - 14).map { ($0.destination, $0.proto, $0.isWellFormed(available: b.count - 14)) }
+        })
+        #expect(ip.0 == IPv4Address.parse("10.2.0.5") && ip.1 == IPProtocol.tcp && ip.2)
         #expect(Int(f[36]) << 8 | Int(f[37]) == 443)
     }
 

@@ -39,19 +39,29 @@ import SwivelAddress
             if n >= 14 && Bool.random() { bytes[12] = 0x81; bytes[13] = 0x00 }
             let r = bytes.withUnsafeBytes { Ethernet.parse($0.baseAddress ?? UnsafeRawPointer(bitPattern: 8)!, length: n) }
             if case .success(let info) = r { #expect(Int(info.l3Offset) <= n) }
-            let ip = bytes.withUnsafeBytes { IPv4Info.parse($0.baseAddress ?? UnsafeRawPointer(bitPattern: 8)!, available: n) }
-            if let ip { #expect(ip.headerLength <= n) }
+            let wellFormed = bytes.withUnsafeBytes { b -> (Bool, Int)? in
+                IPv4Header(b.baseAddress ?? UnsafeRawPointer(bitPattern: 8)!, at: 0, available: n).map { ($0.isWellFormed(available: n), $0.totalLength) }
+            }
+            if let (ok, total) = wellFormed, ok { #expect(total <= n) }
+            if n < IPv4Header.minimumLength { #expect(wellFormed == nil) }
         }
     }
 
     @Test func ipv4Validation() {
         let good = PacketBuilder.ipv4(source: 0x0A00_0001, destination: 0x0A00_0002, proto: 17, payload: [0, 0])
-        #expect(good.withUnsafeBytes { IPv4Info.parse($0.baseAddress!, available: $0.count) }?.totalLength == 22)
+        func check(_ bytes: [UInt8], available: Int? = nil) -> Bool? {
+            bytes.withUnsafeBytes { b in
+                IPv4Header(b.baseAddress!, at: 0, available: available ?? b.count).map { $0.isWellFormed(available: available ?? b.count) }
+            }
+        }
+        #expect(good.withUnsafeBytes { IPv4Header(unchecked: $0.baseAddress!).totalLength } == 22)
+        #expect(check(good) == true)
         var badVersion = good; badVersion[0] = 0x65
-        #expect(badVersion.withUnsafeBytes { IPv4Info.parse($0.baseAddress!, available: $0.count) } == nil)
+        #expect(check(badVersion) == false)
         var badIHL = good; badIHL[0] = 0x44
-        #expect(badIHL.withUnsafeBytes { IPv4Info.parse($0.baseAddress!, available: $0.count) } == nil)
-        #expect(good.withUnsafeBytes { IPv4Info.parse($0.baseAddress!, available: 19) } == nil)
+        #expect(check(badIHL) == false)
+        #expect(check(good, available: 21) == false, "the total length runs past the bytes")
+        #expect(check(good, available: 19) == nil, "no view without a whole fixed header")
     }
 }
 

@@ -14,6 +14,23 @@ import SwivelAddress
             && ports.allSatisfy { p in fdb.count(port: p) == table.filter { $0.1 == p }.count }
     }
 
+    /// Lookups only read: an aged entry answers "unknown" and stays until the sweep, and learning its MAC
+    /// again (anywhere) is a new entry, not a move.
+    @Test func lookupsWriteNothingAndAnAgedMACIsLearnedAfresh() {
+        var fdb = FDB(capacity: 64)
+        fdb.configure(network: 0, agingSeconds: 10)
+        fdb.learn(network: 0, mac: mac(1), port: 1, now: 0)
+        fdb.learn(network: 0, mac: mac(2), port: 1, now: 0)
+        let later: UInt64 = 11_000_000_000
+        #expect(fdb.lookup(network: 0, mac: mac(1), now: later) == nil)
+        #expect(fdb.table.count == 2 && fdb.stats.expired == 0, "the lookup removed nothing")
+        fdb.learn(network: 0, mac: mac(1), port: 2, now: later)
+        #expect(fdb.lookup(network: 0, mac: mac(1), now: later) == 2)
+        #expect(fdb.stats.moved == 0 && fdb.stats.learned == 3 && fdb.stats.expired == 1)
+        #expect(fdb.sweep(now: later) == 1 && fdb.table.count == 1)
+        #expect(countsAreExact(fdb, networks: [0], ports: [1, 2]))
+    }
+
     @Test func eachNetworkHasItsOwnLimitAndKnownTrafficKeepsFlowing() {
         var fdb = FDB(capacity: 64)
         fdb.configure(network: 0, limit: 3)
