@@ -1,4 +1,4 @@
-/// IPv4 longest-prefix match as a 16-8-8 multibit trie: a 65 536-entry root indexed by the top 16 bits,
+/// IPv4 longest-prefix match (the IPv4 `PrefixTable`) as a 16-8-8 multibit trie: a 65 536-entry root indexed by the top 16 bits,
 /// then 256-entry chunks for the next 8 and the last 8 bits, so any lookup is at most three dependent
 /// loads, whatever the number of routes. Prefixes are expanded into the slots they cover, longer
 /// prefixes painted after shorter ones, which is what makes the painted value the longest match.
@@ -7,18 +7,8 @@
 ///
 /// Slot encoding: 0 no route; high bit set: index of the chunk holding the longer prefixes below this
 /// slot; otherwise the route's value + 1.
-public final class LPMTable: Sendable {
-    public struct Route: Sendable, Equatable {
-        public var prefix: UInt32
-        public var length: Int
-        /// What a match returns (a next-hop index); must be below 2^31 - 1.
-        public var value: UInt32
-        public init(prefix: UInt32, length: Int, value: UInt32) {
-            precondition((0...32).contains(length) && value < 0x7FFF_FFFF)
-            self.prefix = length == 0 ? 0 : prefix & ~UInt32(0) << (32 - length)
-            self.length = length; self.value = value
-        }
-    }
+public final class LPMTable: PrefixTable {
+    public typealias Address = UInt32
 
     @usableFromInline let root: [UInt32]
     @usableFromInline let chunks: [UInt32]

@@ -47,6 +47,54 @@ import SwivelAddress
     }
 }
 
+/// The IPv6 table behind the same interface, against brute force; and both families through the
+/// protocol, as a router generic over the family will use them.
+@Suite struct IPv6PrefixTableTests {
+    func reference(_ routes: [IPv6PrefixTable.Route], _ a: IPv6Address) -> UInt32? {
+        var best: IPv6PrefixTable.Route?
+        for r in routes where IPv6Prefix(address: r.prefix, length: r.length).contains(a) {
+            if best == nil || r.length >= best!.length { best = r }
+        }
+        return best?.value
+    }
+
+    @Test func agreesWithBruteForceOnRandomPrefixes() {
+        var rng = SystemRandomNumberGenerator()
+        var routes: [IPv6PrefixTable.Route] = [.init(prefix: .unspecified, length: 0, value: 0)]
+        for _ in 0..<600 {
+            let length = [32, 48, 56, 60, 64, 64, 64, 96, 127, 128].randomElement(using: &rng)!
+            let a = IPv6Address(high: 0x2001_0db8_0000_0000 | UInt64.random(in: 0...0xFFFF_FFFF, using: &rng) & 0xFFFF_00FF,
+                                low: UInt64.random(in: 0...3, using: &rng))
+            routes.append(.init(prefix: a, length: length, value: UInt32(routes.count)))
+        }
+        // Duplicates keep the later route, as the IPv4 table does; the reference must see only those.
+        var unique: [String: IPv6PrefixTable.Route] = [:]
+        for r in routes { unique["\(r.prefix)/\(r.length)"] = r }
+        let table = IPv6PrefixTable(routes: routes)
+        let kept = Array(unique.values)
+        for r in routes.shuffled().prefix(300) {
+            #expect(table.lookup(r.prefix) == reference(kept, r.prefix))
+            let inside = IPv6Address(high: r.prefix.high, low: r.prefix.low | (r.length < 128 ? 1 : 0))
+            #expect(table.lookup(inside) == reference(kept, inside))
+        }
+        for _ in 0..<3000 {
+            let a = IPv6Address(high: 0x2001_0db8_0000_0000 | UInt64.random(in: 0...0xFFFF_FFFF, using: &rng),
+                                low: UInt64.random(in: 0...UInt64.max, using: &rng))
+            #expect(table.lookup(a) == reference(kept, a))
+        }
+        #expect(IPv6PrefixTable(routes: []).lookup(.unspecified) == nil)
+    }
+
+    func longest<T: PrefixTable>(_ table: T, _ a: T.Address) -> UInt32? { table.lookup(a) }
+
+    @Test func bothFamiliesBehindOneInterface() {
+        let v4 = LPMTable(routes: [.init(prefix: 0x0A00_0000, length: 8, value: 1)])
+        let v6 = IPv6PrefixTable(routes: [.init(prefix: IPv6Address.parse("2001:db8::")!, length: 32, value: 2)])
+        #expect(longest(v4, 0x0A01_0203) == 1 && longest(v4, 0x0B00_0000) == nil)
+        #expect(longest(v6, IPv6Address.parse("2001:db8:5::1")!) == 2 && longest(v6, IPv6Address.parse("2001:db9::1")!) == nil)
+    }
+}
+
 /// blue (network 0, port 0) 10.1.0.0/24 and red (network 1, port 1, MTU 1000) 10.2.0.0/24, joined by
 /// router 0 (gateways .1); a static route 10.9.0.0/16 via 10.2.0.254.
 @Suite struct RouterStageTests {
