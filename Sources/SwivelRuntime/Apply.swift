@@ -182,18 +182,11 @@ extension SwitchRuntime {
             throw RequestError(code, errors.map(\.description).joined(separator: "\n"), errors: errors)
         }
         for attempt in 0..<3 {
-            let (current, free) = try await mailbox.perform { dp in
-                (dp.model, (0..<UInt16(dp.ports.count)).filter { dp.isFree(portID: $0) })
-            }
+            let (current, free) = try await mailbox.send(ReadAppliedModel())
             let doc = ApplyPlanDoc(from: current.desired, to: desired, applied: !dryRun)
             if dryRun || doc.isEmpty && attempt == 0 && current.desired == desired { return doc }
             let plan = try Self.plan(from: current, to: desired, freePortIDs: free, options: options, logger: logger)
-            let logger = self.logger
-            let installed = try await mailbox.perform { dp -> Int? in
-                guard dp.model.version == plan.base else { return nil }
-                Self.install(plan, on: dp, logger: logger)
-                return dp.model.version
-            }
+            let installed = try await mailbox.send(InstallPlan(plan: plan, logger: logger))
             if let version = installed {
                 try persist(desired, version: version)
                 return doc
@@ -212,7 +205,7 @@ extension SwitchRuntime {
     }
 
     public func desiredState() async throws -> NetworkConfig {
-        try await mailbox.perform { dp in dp.model.desired }
+        try await mailbox.send(ReadDesiredModel())
     }
 
     /// Writes the desired state (the command line's objects aside) to the store, unless a newer version
@@ -322,4 +315,28 @@ extension SwitchRuntime {
         desired[keyPath: list].remove(at: i)
         return try await commit(desired, dryRun: dryRun)
     }
+}
+
+/// The applied model and the port ids free for new ports: what a plan starts from.
+struct ReadAppliedModel: ControlRequest {
+    func run(on dp: Datapath) -> (AppliedModel, [UInt16]) {
+        (dp.model, (0..<UInt16(dp.ports.count)).filter { dp.isFree(portID: $0) })
+    }
+}
+
+/// Installs a plan when the running model is still the one it was planned from: the new version, or nil
+/// (somebody applied in between; the caller plans again).
+struct InstallPlan: ControlRequest {
+    let plan: ApplyPlan
+    let logger: Logger
+    func run(on dp: Datapath) -> Int? {
+        guard dp.model.version == plan.base else { return nil }
+        SwitchRuntime.install(plan, on: dp, logger: logger)
+        return dp.model.version
+    }
+}
+
+/// The desired state as the datapath runs it.
+struct ReadDesiredModel: ControlRequest {
+    func run(on dp: Datapath) -> NetworkConfig { dp.model.desired }
 }

@@ -117,7 +117,7 @@ public final class Datapath {
             if mailbox.hasRequests {
                 let started = clock.nowNanos
                 let requests = mailbox.takeAll()
-                for r in requests { r(self) }
+                for r in requests { r.deliver(to: self) }
                 let spent = clock.nowNanos &- started
                 controlNanos &+= spent
                 controlRequests &+= UInt64(requests.count)
@@ -203,7 +203,7 @@ public final class Datapath {
     }
 
     func shutdown() {
-        for r in mailbox.close() { r(self) }
+        for r in mailbox.close() { r.deliver(to: self) }
         for port in activePorts { port.stop(ring: ring, pool: pool) }
         activePorts += retiring
         // Wait (briefly) for the cancelled requests, so the devices are released when we return.

@@ -38,15 +38,7 @@ extension SwitchRuntime {
             }
             else { bytes = try PacketSpec.parse(request.packet ?? "").build() }
         } catch { throw RequestError(.invalidPacket, "\(error)") }
-        let portName = request.port
-        return try await mailbox.perform { dp in
-            let port = try dp.requirePort(portName)
-            guard let f = bytes.withUnsafeBytes({ dp.pool.make(bytes: $0, inPort: port.id, forReceive: false) }) else {
-                throw RequestError(.busy, "no free frame to trace with")
-            }
-            let records = dp.pipeline.explain(f, now: dp.clock.nowNanos)
-            return dp.describe(TracedPacket(inPort: port.id, bytes: bytes, records: records), traceOnly: true)
-        }
+        return try await mailbox.send(ExplainPacket(port: request.port, bytes: bytes))
     }
 
     /// Traces the next `count` real frames received on a port (matching a tcpdump filter), waiting up to
@@ -55,20 +47,13 @@ extension SwitchRuntime {
         guard (1...1000).contains(request.count) else { throw RequestError(.invalidCount, "count must be 1-1000") }
         let filter: PacketFilter?
         do { filter = try request.filter.map { try PacketFilter($0) } } catch { throw RequestError(.invalidFilter, "\(error)") }
-        let portName = request.port, count = request.count
         let id = Int.random(in: 1...Int.max)
-        try await mailbox.perform { dp in
-            dp.traceSession = TraceSession(id: id, port: try dp.requirePort(portName).id, count: count, filter: filter)
-        }
+        try await mailbox.send(StartLiveTrace(id: id, port: request.port, count: request.count, filter: filter))
         let deadline = Date().addingTimeInterval(min(max(request.timeout ?? 10, 0.1), 300))
         while true {
-            let (docs, complete): ([TraceDoc], Bool) = try await mailbox.perform { dp in
-                guard let t = dp.traceSession, t.id == id else { return ([], true) }
-                let done = t.remaining == 0 && t.order.allSatisfy { t.packets[$0]?.records.contains { $0.stage == 3 } ?? true }
-                return (t.order.compactMap { t.packets[$0] }.map { dp.describe($0) }, done)
-            }
+            let (docs, complete) = try await mailbox.send(ReadLiveTrace(id: id))
             if complete || Date() >= deadline {
-                try await mailbox.perform { dp in if dp.traceSession?.id == id { dp.traceSession = nil } }
+                try await mailbox.send(StopLiveTrace(id: id))
                 return docs
             }
             try await Task.sleep(nanoseconds: 50_000_000)
@@ -86,29 +71,92 @@ extension SwitchRuntime {
         let filter: PacketFilter?
         do { filter = try expression.map { try PacketFilter($0) } } catch { throw RequestError(.invalidFilter, "\(error)") }
         let id = Int.random(in: 1...Int.max)
-        try await mailbox.perform { dp in
-            let port = try dp.requirePort(portName)
-            let mirror = try mirrorTo.map { try dp.requirePort($0, role: "mirror port") }
-            if mirror?.id == port.id { throw RequestError(.invalidMirror, "a port cannot mirror to itself") }
-            dp.captures.append(CaptureSession(id: id, port: port.id, direction: dir, filter: filter, mirrorPort: mirror?.id,
-                                              writesFile: writesFile, count: count ?? Int.max))
-        }
+        try await mailbox.send(StartCapture(id: id, port: portName, direction: dir, filter: filter, mirrorTo: mirrorTo,
+                                            writesFile: writesFile, count: count ?? Int.max))
         return id
     }
 
     /// Captured pcap records since the last drain, and whether the capture has taken all it should.
     public func drainCapture(_ id: Int) async throws -> (bytes: [UInt8], done: Bool, overflowed: Int) {
-        try await mailbox.perform { dp in
-            guard let c = dp.captures.first(where: { $0.id == id }) else { return ([], true, 0) }
-            let bytes = c.pcap
-            c.pcap.removeAll(keepingCapacity: true)
-            return (bytes, c.isDone, c.overflowed)
-        }
+        try await mailbox.send(DrainCapture(id: id))
     }
 
     public func stopCapture(_ id: Int) async throws {
-        try await mailbox.perform { dp in dp.captures.removeAll { $0.id == id } }
+        try await mailbox.send(StopCapture(id: id))
     }
+}
+
+/// A described packet through the pipeline in dry-run mode: every stage's record, explained.
+struct ExplainPacket: ControlRequest {
+    let port: String
+    let bytes: [UInt8]
+    func run(on dp: Datapath) throws -> TraceDoc {
+        let port = try dp.requirePort(self.port)
+        guard let f = bytes.withUnsafeBytes({ dp.pool.make(bytes: $0, inPort: port.id, forReceive: false) }) else {
+            throw RequestError(.busy, "no free frame to trace with")
+        }
+        let records = dp.pipeline.explain(f, now: dp.clock.nowNanos)
+        return dp.describe(TracedPacket(inPort: port.id, bytes: bytes, records: records), traceOnly: true)
+    }
+}
+
+/// Marks the next `count` frames a port receives (matching `filter`) for tracing; replaces any live trace.
+struct StartLiveTrace: ControlRequest {
+    let id: Int, port: String, count: Int
+    let filter: PacketFilter?
+    func run(on dp: Datapath) throws {
+        dp.traceSession = TraceSession(id: id, port: try dp.requirePort(port).id, count: count, filter: filter)
+    }
+}
+
+/// What live trace `id` has recorded, and whether it is complete (every frame marked and delivered).
+struct ReadLiveTrace: ControlRequest {
+    let id: Int
+    func run(on dp: Datapath) -> ([TraceDoc], Bool) {
+        guard let t = dp.traceSession, t.id == id else { return ([], true) }
+        let done = t.remaining == 0 && t.order.allSatisfy { t.packets[$0]?.records.contains { $0.stage == 3 } ?? true }
+        return (t.order.compactMap { t.packets[$0] }.map { dp.describe($0) }, done)
+    }
+}
+
+/// Ends live trace `id` (if it is still the one running).
+struct StopLiveTrace: ControlRequest {
+    let id: Int
+    func run(on dp: Datapath) { if dp.traceSession?.id == id { dp.traceSession = nil } }
+}
+
+/// Starts capturing a port's frames (to the API's pcap stream, a mirror port, or both).
+struct StartCapture: ControlRequest {
+    let id: Int, port: String
+    let direction: CaptureSession.Direction
+    let filter: PacketFilter?
+    let mirrorTo: String?
+    let writesFile: Bool
+    let count: Int
+    func run(on dp: Datapath) throws {
+        let port = try dp.requirePort(self.port)
+        let mirror = try mirrorTo.map { try dp.requirePort($0, role: "mirror port") }
+        if mirror?.id == port.id { throw RequestError(.invalidMirror, "a port cannot mirror to itself") }
+        dp.captures.append(CaptureSession(id: id, port: port.id, direction: direction, filter: filter, mirrorPort: mirror?.id,
+                                          writesFile: writesFile, count: count))
+    }
+}
+
+/// Takes the pcap records captured since the last drain.
+struct DrainCapture: ControlRequest {
+    let id: Int
+    func run(on dp: Datapath) -> (bytes: [UInt8], done: Bool, overflowed: Int) {
+        guard let c = dp.captures.first(where: { $0.id == id }) else { return ([], true, 0) }
+        let bytes = c.pcap
+        c.pcap.removeAll(keepingCapacity: true)
+        return (bytes, c.isDone, c.overflowed)
+    }
+}
+
+/// Ends capture `id`.
+struct StopCapture: ControlRequest {
+    let id: Int
+    func run(on dp: Datapath) { dp.captures.removeAll { $0.id == id } }
 }
 
 extension Datapath {

@@ -7,37 +7,11 @@ import SwivelAddress
 /// route changes build a new snapshot and hand it to the datapath.
 extension SwitchRuntime {
     public func routes() async throws -> [RouteDoc] {
-        try await mailbox.perform { dp in
-            let routing = dp.pipeline.routing
-            var docs: [RouteDoc] = []
-            for (r, table) in routing.routes.enumerated() {
-                for e in table {
-                    let itf = routing.interfaces[Int(e.nextHop.interface)]
-                    docs.append(RouteDoc(router: routing.routerNames[r], prefix: "\(IPv4Address.format(e.prefix))/\(e.length)",
-                                         nextHop: e.nextHop.gateway == 0 ? "-" : IPv4Address.format(e.nextHop.gateway),
-                                         network: dp.networkNames[itf.network] ?? "#\(itf.network)",
-                                         interfaceAddress: IPv4Address.format(itf.address), source: e.source.rawValue))
-                }
-            }
-            return docs
-        }
+        try await mailbox.send(ReadRoutes())
     }
 
     public func neighbors() async throws -> [NeighborDoc] {
-        try await mailbox.perform { dp in
-            let routing = dp.pipeline.routing
-            let now = dp.clock.nowNanos
-            var docs: [NeighborDoc] = []
-            dp.pipeline.l3.neighbors.table.forEach { key, n in
-                guard Int(key.interface) < routing.interfaces.count else { return }
-                let itf = routing.interfaces[Int(key.interface)]
-                let state = n.state == .incomplete ? "incomplete" : n.state == .reachable ? "reachable" : "stale"
-                docs.append(NeighborDoc(router: routing.routerNames[Int(itf.router)], network: dp.networkNames[itf.network] ?? "#\(itf.network)",
-                                        address: IPv4Address.format(key.address), mac: n.state == .incomplete ? "-" : n.mac.description,
-                                        state: state, ageSeconds: Double(now &- n.confirmedAt) / 1e9, waiting: Int(n.pendingCount)))
-            }
-            return docs.sorted { ($0.router, $0.network, $0.address) < ($1.router, $1.network, $1.address) }
-        }
+        try await mailbox.send(ReadNeighbors())
     }
 
     /// Adds a static route to a router: a change of the router in the desired state (kept across restarts).
@@ -73,5 +47,41 @@ extension SwitchRuntime {
         guard removed > 0 else { throw RequestError(.unknownRoute, "router '\(r.router)' has no static route to \(prefix)") }
         _ = try await commit(desired)
         return ["removed": removed]
+    }
+}
+
+/// Every router's routes, static and connected, with their next hops.
+struct ReadRoutes: ControlRequest {
+    func run(on dp: Datapath) -> [RouteDoc] {
+        let routing = dp.pipeline.routing
+        var docs: [RouteDoc] = []
+        for (r, table) in routing.routes.enumerated() {
+            for e in table {
+                let itf = routing.interfaces[Int(e.nextHop.interface)]
+                docs.append(RouteDoc(router: routing.routerNames[r], prefix: "\(IPv4Address.format(e.prefix))/\(e.length)",
+                                     nextHop: e.nextHop.gateway == 0 ? "-" : IPv4Address.format(e.nextHop.gateway),
+                                     network: dp.networkNames[itf.network] ?? "#\(itf.network)",
+                                     interfaceAddress: IPv4Address.format(itf.address), source: e.source.rawValue))
+            }
+        }
+        return docs
+    }
+}
+
+/// The routers' neighbour tables.
+struct ReadNeighbors: ControlRequest {
+    func run(on dp: Datapath) -> [NeighborDoc] {
+        let routing = dp.pipeline.routing
+        let now = dp.clock.nowNanos
+        var docs: [NeighborDoc] = []
+        dp.pipeline.l3.neighbors.table.forEach { key, n in
+            guard Int(key.interface) < routing.interfaces.count else { return }
+            let itf = routing.interfaces[Int(key.interface)]
+            let state = n.state == .incomplete ? "incomplete" : n.state == .reachable ? "reachable" : "stale"
+            docs.append(NeighborDoc(router: routing.routerNames[Int(itf.router)], network: dp.networkNames[itf.network] ?? "#\(itf.network)",
+                                    address: IPv4Address.format(key.address), mac: n.state == .incomplete ? "-" : n.mac.description,
+                                    state: state, ageSeconds: Double(now &- n.confirmedAt) / 1e9, waiting: Int(n.pendingCount)))
+        }
+        return docs.sorted { ($0.router, $0.network, $0.address) < ($1.router, $1.network, $1.address) }
     }
 }

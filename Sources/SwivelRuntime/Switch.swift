@@ -96,7 +96,7 @@ public final class SwitchRuntime: Sendable {
     // MARK: documents for the API
 
     public func ports() async throws -> [PortStateDoc] {
-        try await mailbox.perform { dp in Self.portDocs(dp) }
+        try await mailbox.send(ReadPorts())
     }
 
     static func portDocs(_ dp: Datapath) -> [PortStateDoc] {
@@ -128,18 +128,7 @@ public final class SwitchRuntime: Sendable {
 
     /// Non-zero drops by port and reason, with how long ago each last happened.
     public func drops() async throws -> [DropDoc] {
-        try await mailbox.perform { dp in
-            let now = dp.clock.nowNanos
-            var out: [DropDoc] = []
-            for p in dp.ports.compactMap({ $0 }) {
-                let c = dp.pipeline.counters.snapshot(port: Int(p.id))
-                for (reason, count) in c.drops.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-                    let last = dp.pipeline.counters.lastDropTime(port: Int(p.id), reason: reason) ?? now
-                    out.append(DropDoc(port: p.name, reason: reason.name, count: count, lastSeen: Double(now &- last) / 1e9))
-                }
-            }
-            return out
-        }
+        try await mailbox.send(ReadDrops())
     }
 
     static func pipelineDoc(_ dp: Datapath) -> CountersDoc.Pipeline {
@@ -154,196 +143,9 @@ public final class SwitchRuntime: Sendable {
 
     public func counters() async throws -> CountersDoc {
         let started = startedAt
-        return try await mailbox.perform { dp in
-            let fdb = dp.pipeline.l2.fdb, flows = dp.pipeline.flows, pool = dp.pool
-            return CountersDoc(
-                uptime: Double(dp.clock.nowNanos &- started) / 1e9,
-                ports: Self.portDocs(dp),
-                pipeline: Self.pipelineDoc(dp),
-                tables: [.init(name: "fdb", entries: fdb.count, limit: fdb.table.limit),
-                         .init(name: "flows", entries: flows.table.count, limit: flows.table.limit),
-                         .init(name: "conntrack", entries: dp.pipeline.conntrack.table.count, limit: dp.pipeline.conntrack.table.capacity),
-                         .init(name: "pool-small-frames-in-use", entries: pool.smallCount - pool.freeSmall, limit: pool.smallCount),
-                         .init(name: "pool-large-frames-in-use", entries: pool.largeCount - pool.freeLarge, limit: pool.largeCount)])
-        }
+        return try await mailbox.send(ReadCounters(started: started))
     }
 
-    public func fdb() async throws -> FDBDoc {
-        try await mailbox.perform { dp in
-            let now = dp.clock.nowNanos
-            let fdb = dp.pipeline.l2.fdb
-            let rows = fdb.rows(now: now).map { r in
-                FDBEntryDoc(port: dp.ports[Int(r.port)]?.name ?? "#\(r.port)", network: dp.networkNames[r.network] ?? "#\(r.network)",
-                            vlan: 0, mac: r.mac.description, type: r.isStatic ? "static" : "learned", age: Int(r.ageSeconds),
-                            remote: r.remote == 0 ? nil : IPv4Address.format(r.remote))
-            }
-            let s = fdb.stats
-            let networks = dp.networkNames.sorted { $0.key < $1.key }.map { id, name in
-                FDBNetworkDoc(network: name, entries: fdb.count(network: id), limit: fdb.limit(network: id),
-                              agingSeconds: fdb.agingSeconds(network: id))
-            }
-            var stats = FDBStatsDoc(current: fdb.count, limit: fdb.table.limit, learned: s.learned,
-                                    moved: s.moved, expired: s.expired, limitHits: s.limitHits)
-            stats.staticEntries = fdb.staticCount
-            stats.portLimitHits = s.portLimitHits
-            stats.flushed = s.flushed
-            stats.staticMovesRefused = s.staticMoveRefused
-            stats.networks = networks
-            return FDBDoc(entries: rows, stats: stats)
-        }
-    }
-
-    /// Adds a static entry: `mac` pinned to `port` in `network`.
-    public func addStaticFDB(_ r: FDBEntryRequest) async throws -> FDBEntryRequest {
-        let mac = try RequestError.unicastMAC(r.mac)
-        var parsed: UInt32 = 0
-        if let text = r.remote {
-            guard let ip = IPv4Address.parse(text), ip != 0, ip >> 28 != 0xE else {
-                throw RequestError(.invalidRemote, "'\(text)' is not a unicast IPv4 address of a VTEP")
-            }
-            guard r.port == nil || r.port == OverlaySpec.portName else {
-                throw RequestError(.invalidRemote, "a remote entry lives on the VXLAN port; leave out port '\(r.port!)'")
-            }
-            parsed = ip
-        }
-        let remote = parsed
-        try await mailbox.perform { dp in
-            let port = try dp.requirePort(remote != 0 ? OverlaySpec.portName : r.port ?? "")
-            let network = try dp.requireNetwork(r.network)
-            guard dp.networks(ofPort: port.id).contains(r.network) else {
-                throw RequestError(.invalidPort, remote != 0 ? "network '\(r.network)' has no vni: it is not on the overlay"
-                                                               : "port '\(port.name)' is not in network '\(r.network)'")
-            }
-            dp.pipeline.l2.invalidateCache()
-            guard dp.pipeline.l2.fdb.addStatic(network: network, mac: mac, port: port.id, remote: remote) else {
-                throw RequestError(.tableFull, "the FDB is full")
-            }
-        }
-        return r
-    }
-
-    /// Removes an entry (static or learned).
-    public func removeFDB(_ r: FDBEntryRequest) async throws -> [String: Int] {
-        let mac = try RequestError.unicastMAC(r.mac)
-        try await mailbox.perform { dp in
-            let network = try dp.requireNetwork(r.network)
-            dp.pipeline.l2.invalidateCache()
-            guard dp.pipeline.l2.fdb.remove(network: network, mac: mac) else {
-                throw RequestError(.unknownEntry, "no entry for \(mac) in network '\(r.network)'")
-            }
-        }
-        return ["removed": 1]
-    }
-
-    /// The flow table, at most `limit` flows after the slot `after`, read in bounded slices like
-    /// `conntrack` (sorted within the page; `next` continues).
-    public func flows(limit: Int = SwitchRuntime.pageLimit, after: Int = -1) async throws -> FlowsDoc {
-        var flows: [FlowDoc] = []
-        var cursor: Int? = after + 1
-        var stats: FlowStatsDoc?
-        while let start = cursor, flows.count < limit {
-            let wanted = limit - flows.count
-            // Copies of the rows on the datapath thread; the documents and their strings are made off it.
-            let (rows, next, s, names): ([(FlowKey, FlowRecord)], Int?, FlowStatsDoc, FlowNames) = try await mailbox.perform { dp in
-                var rows: [(FlowKey, FlowRecord)] = []
-                rows.reserveCapacity(min(wanted, Self.sliceSlots))
-                let next = dp.pipeline.flows.table.forEach(from: start, slots: Self.sliceSlots) { _, key, record in
-                    rows.append((key, record))
-                    return rows.count < wanted
-                }
-                return (rows, next, Self.flowStats(dp), FlowNames(now: dp.clock.nowNanos, ports: Self.portNames(dp), networks: dp.networkNames))
-            }
-            let page = Self.flowDocs(rows, names)
-            flows += page
-            cursor = next
-            stats = s
-        }
-        if stats == nil { stats = try await mailbox.perform { dp in Self.flowStats(dp) } }
-        return FlowsDoc(flows: flows.sorted { ($0.inPort, $0.ethSrc, $0.ethDst) < ($1.inPort, $1.ethSrc, $1.ethDst) },
-                        stats: stats!, next: cursor)
-    }
-
-    static func flowStats(_ dp: Datapath) -> FlowStatsDoc {
-        let table = dp.pipeline.flows, s = table.stats
-        return FlowStatsDoc(entries: table.table.count, limit: table.table.limit, created: s.created, hits: s.hits,
-                            expired: s.expired, notRecorded: s.notRecorded, invalidations: s.changed + s.flushed)
-    }
-
-    /// What flow documents need besides the rows, taken on the datapath thread with them.
-    struct FlowNames: Sendable {
-        var now: UInt64
-        var ports: [String?]
-        var networks: [UInt16: String]
-    }
-
-    static func flowDocs(_ rows: [(FlowKey, FlowRecord)], _ names: FlowNames) -> [FlowDoc] {
-        let now = names.now
-        func portName(_ p: UInt16) -> String { (Int(p) < names.ports.count ? names.ports[Int(p)] : nil) ?? "#\(p)" }
-        return rows.map { key, r -> FlowDoc in
-            let action: String
-            switch r.decision.action {
-            case .output: action = "output:\(portName(r.decision.port))" + (r.decision.remote == 0 ? "" : "->\(IPv4Address.format(r.decision.remote))")
-            case .flood: action = "flood"
-            case .drop: action = "drop:\(DropReason(rawValue: r.decision.reason)?.name ?? "?")"
-            case .route: action = "route"
-            case .consumed: action = "consumed"
-            }
-            return FlowDoc(inPort: portName(key.inPort), network: names.networks[key.network] ?? "#\(key.network)",
-                           ethSrc: key.source.description, ethDst: key.destination.description, actions: action,
-                           packets: r.packets, bytes: r.bytes, ageSeconds: Double(now &- r.firstSeen) / 1e9,
-                           idleSeconds: Double(now &- r.lastSeen) / 1e9, thread: 0,
-                           remote: r.remote == 0 ? nil : IPv4Address.format(r.remote))
-        }
-    }
-
-    /// Removes learned entries, all or only those of one network and/or one port.
-    public func flushFDB(network: String? = nil, port: String? = nil) async throws -> Int {
-        try await mailbox.perform { dp in
-            let networkID = try network.map { try dp.requireNetwork($0) }
-            let portID = try port.map { try dp.requirePort($0).id }
-            dp.pipeline.l2.invalidateCache()
-            return dp.pipeline.l2.fdb.flush(network: networkID, port: portID)
-        }
-    }
-
-    public func flushFlows() async throws -> Int {
-        try await mailbox.perform { dp in dp.pipeline.flows.flush() }
-    }
-}
-
-extension SwitchRuntime {
-    /// The overlay as the datapath runs it: settings, the VXLAN port's state and inner MTU, VNIs and remote
-    /// VTEPs per network, and the remote MACs the FDB holds per network and per VTEP.
-    public func overlay() async throws -> OverlayStateDoc {
-        try await mailbox.perform { dp in
-            guard let spec = dp.model.desired.overlay, let id = dp.model.overlayPortID else { return OverlayStateDoc(configured: false) }
-            let table = dp.pipeline.topology.overlay
-            let rows = dp.pipeline.l2.fdb.rows(now: dp.clock.nowNanos).filter { $0.port == id }
-            var perVTEP: [UInt32: (macs: Int, statics: Int)] = [:]
-            for r in rows {
-                var c = perVTEP[r.remote] ?? (0, 0)
-                c.macs += 1
-                if r.isStatic { c.statics += 1 }
-                perVTEP[r.remote] = c
-            }
-            var doc = OverlayStateDoc(
-                configured: true,
-                networks: table.networks.sorted().map { n in
-                    .init(network: dp.networkNames[n] ?? "#\(n)", vni: Int(table.vni(network: n)),
-                          remoteVteps: table.remotes(network: n).map(IPv4Address.format), remoteMacs: rows.filter { $0.network == n }.count)
-                },
-                vteps: perVTEP.sorted { $0.key < $1.key }.map { .init(vtep: IPv4Address.format($0.key), macs: $0.value.macs, staticMacs: $0.value.statics) })
-            doc.localIP = spec.localIP
-            doc.udpPort = Int(table.udpPort)
-            doc.device = spec.device
-            doc.state = dp.ports[Int(id)]?.state
-            doc.innerMTU = dp.ports[Int(id)]?.mtu
-            doc.learn = table.learn
-            doc.ttl = Int(table.ttl)
-            doc.df = table.dontFragment
-            return doc
-        }
-    }
 }
 
 /// Keeping the datapath's CPU to the datapath.
@@ -359,3 +161,44 @@ enum Affinity {
         }
     }
 }
+
+/// Every port's state, counters, drops and settings.
+struct ReadPorts: ControlRequest {
+    func run(on dp: Datapath) -> [PortStateDoc] {
+        SwitchRuntime.portDocs(dp)
+    }
+}
+
+/// Non-zero drops by port and reason, with how long ago each last happened.
+struct ReadDrops: ControlRequest {
+    func run(on dp: Datapath) -> [DropDoc] {
+        let now = dp.clock.nowNanos
+        var out: [DropDoc] = []
+        for p in dp.ports.compactMap({ $0 }) {
+            let c = dp.pipeline.counters.snapshot(port: Int(p.id))
+            for (reason, count) in c.drops.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+                let last = dp.pipeline.counters.lastDropTime(port: Int(p.id), reason: reason) ?? now
+                out.append(DropDoc(port: p.name, reason: reason.name, count: count, lastSeen: Double(now &- last) / 1e9))
+            }
+        }
+        return out
+    }
+}
+
+/// Ports, pipeline and table counters (uptime counted from `started`).
+struct ReadCounters: ControlRequest {
+    let started: UInt64
+    func run(on dp: Datapath) -> CountersDoc {
+        let fdb = dp.pipeline.l2.fdb, flows = dp.pipeline.flows, pool = dp.pool
+        return CountersDoc(
+            uptime: Double(dp.clock.nowNanos &- started) / 1e9,
+            ports: SwitchRuntime.portDocs(dp),
+            pipeline: SwitchRuntime.pipelineDoc(dp),
+            tables: [.init(name: "fdb", entries: fdb.count, limit: fdb.table.limit),
+                     .init(name: "flows", entries: flows.table.count, limit: flows.table.limit),
+                     .init(name: "conntrack", entries: dp.pipeline.conntrack.table.count, limit: dp.pipeline.conntrack.table.capacity),
+                     .init(name: "pool-small-frames-in-use", entries: pool.smallCount - pool.freeSmall, limit: pool.smallCount),
+                     .init(name: "pool-large-frames-in-use", entries: pool.largeCount - pool.freeLarge, limit: pool.largeCount)])
+    }
+}
+

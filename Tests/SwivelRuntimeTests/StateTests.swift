@@ -140,3 +140,22 @@ import Testing
         #expect(Set(names) == ["green", "api-net"], "the file's old objects go, other owners' stay")
     }
 }
+
+/// Docs/architecture.md lists every kind of control request, so the datapath's control surface is
+/// readable in one place.
+@Suite struct ControlRequestDocsTests {
+    @Test func everyControlRequestIsListedInTheArchitecture() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let doc = try String(contentsOf: root.appendingPathComponent("Docs/architecture.md"), encoding: .utf8)
+        let sources = root.appendingPathComponent("Sources/SwivelRuntime")
+        var kinds: [String] = []
+        for file in try FileManager.default.contentsOfDirectory(atPath: sources.path) where file.hasSuffix(".swift") {
+            let text = try String(contentsOf: sources.appendingPathComponent(file), encoding: .utf8)
+            for line in text.split(separator: "\n") where line.hasPrefix("struct ") && line.hasSuffix(": ControlRequest {") {
+                kinds.append(String(line.dropFirst(7).prefix { $0 != ":" }))
+            }
+        }
+        #expect(kinds.count >= 20, "found \(kinds)")
+        for kind in kinds { #expect(doc.contains("| `\(kind)` |"), "\(kind) is not in Docs/architecture.md's control requests") }
+    }
+}
