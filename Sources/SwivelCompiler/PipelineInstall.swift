@@ -65,7 +65,7 @@ extension Pipeline {
 
         report.routingChanged = new.routing.interfaces != routing.interfaces || new.routing.routes != routing.routes
         adopt(routing: new.routing)
-        report.securityChanged = new.security.signature != acl.table.signature
+        report.securityChanged = new.security.signature != securityGroups.table.signature
         adopt(security: new.security)
         l2.invalidateCache()
         return report

@@ -40,7 +40,7 @@ public enum ModelInstallOracle {
         pipeline.install(.compile(NetworkConfig(), numbering: back, maxPorts: maxPorts), replacing: compiled, removing: back.closing)
         let t = pipeline.topology
         guard t.membership.allSatisfy({ $0 == nil }), t.overlay.port == nil, pipeline.l2.fdb.count == 0,
-              pipeline.routing.interfaces.isEmpty, pipeline.acl.table.guardedCount == 0 else {
+              pipeline.routing.interfaces.isEmpty, pipeline.securityGroups.table.guardedCount == 0 else {
             throw .init(description: "Violation: removing every object left tables behind (fdb \(pipeline.l2.fdb.count), "
                         + "ports \(t.membership.compactMap { $0 }.count), interfaces \(pipeline.routing.interfaces.count))")
         }

@@ -24,7 +24,7 @@ public struct OutputStage {
     @inlinable
     public mutating func process(_ batch: inout PacketBatch, pool: FramePool, topology: Topology, states: PortStates,
                                  queues: TxQueues, counters: PortCounters, decisions: UnsafeMutablePointer<Decision>,
-                                 acl: inout ACLStage, conntrack: inout ConnTracker, dryRun: Bool = false) {
+                                 security: inout SecurityGroups, conntrack: inout ConnTracker, dryRun: Bool = false) {
         self.dryRun = dryRun
         for i in 0..<batch.count {
             let f = batch[i]
@@ -43,7 +43,7 @@ public struct OutputStage {
                 // Only a dry run can leave a routed frame here (the l3 stage decides every one it sees).
                 pool.free(f)
             case .output:
-                deliver(f, to: Int(d.port), remote: d.remote, pool: pool, topology: topology, states: states, queues: queues, counters: counters, acl: &acl, conntrack: &conntrack)
+                deliver(f, to: Int(d.port), remote: d.remote, pool: pool, topology: topology, states: states, queues: queues, counters: counters, security: &security, conntrack: &conntrack)
             case .flood:
                 let m = pool.meta[Int(f)]
                 let members = topology.members(of: m.network)
@@ -52,7 +52,7 @@ public struct OutputStage {
                 for p in members where Int(p) != exclude && states.isUp[Int(p)] {
                     if last >= 0 {
                         if let copy = pool.clone(f) {
-                            deliver(copy, to: last, remote: 0, pool: pool, topology: topology, states: states, queues: queues, counters: counters, acl: &acl, conntrack: &conntrack)
+                            deliver(copy, to: last, remote: 0, pool: pool, topology: topology, states: states, queues: queues, counters: counters, security: &security, conntrack: &conntrack)
                         } else {
                             counters.countDrop(last, .poolExhausted)
                         }
@@ -60,7 +60,7 @@ public struct OutputStage {
                     last = Int(p)
                 }
                 if last >= 0 {
-                    deliver(f, to: last, remote: 0, pool: pool, topology: topology, states: states, queues: queues, counters: counters, acl: &acl, conntrack: &conntrack)
+                    deliver(f, to: last, remote: 0, pool: pool, topology: topology, states: states, queues: queues, counters: counters, security: &security, conntrack: &conntrack)
                 } else {
                     if m.flags & FrameMeta.traced != 0 {
                         trace.append(TraceRecord(packet: m.traceID, stage: StageID.output, verdict: .flood, port: m.inPort, count: 0))
@@ -74,7 +74,7 @@ public struct OutputStage {
 
     @inlinable @inline(__always)
     mutating func deliver(_ f: FrameIndex, to port: Int, remote: UInt32, pool: FramePool, topology: Topology, states: PortStates,
-                          queues: TxQueues, counters: PortCounters, acl: inout ACLStage,
+                          queues: TxQueues, counters: PortCounters, security: inout SecurityGroups,
                           conntrack: inout ConnTracker) {
         let m = pool.meta + Int(f)
         let traced = m.pointee.flags & FrameMeta.traced != 0
@@ -85,7 +85,7 @@ public struct OutputStage {
             return
         }
         // The destination port's security groups (its ingress rules), per copy of a flood as well.
-        if let denied = acl.admit(f, to: port, pool: pool, conntrack: &conntrack, now: counters.now, dryRun: dryRun) {
+        if let denied = security.admit(f, to: port, pool: pool, conntrack: &conntrack, now: counters.now, dryRun: dryRun) {
             if !dryRun { counters.countDrop(port, denied) }
             pool.free(f)
             return

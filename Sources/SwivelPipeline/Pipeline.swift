@@ -22,8 +22,9 @@ public struct Pipeline {
     public private(set) var topology: Topology
     public var l2: L2Stage
     public var l3 = L3Stage()
-    /// Security groups.
-    public var acl: ACLStage
+    /// Security groups: rules, hit counters and the decision, asked by the acl stage (egress rules) and by
+    /// output on each delivery to a guarded port (ingress rules).
+    public var securityGroups: SecurityGroups
     /// Connection tracking, one service for every stage that tracks connections (acl today; NAT and the
     /// load balancer in router zones next), lent to them in stage order.
     public var conntrack: ConnTracker
@@ -62,7 +63,7 @@ public struct Pipeline {
         let trace = TraceBuffer()
         self.trace = trace
         output = OutputStage(trace: trace)
-        acl = ACLStage(maxPorts: topology.maxPorts, trace: trace)
+        securityGroups = SecurityGroups(maxPorts: topology.maxPorts, trace: trace)
         conntrack = ConnTracker(capacity: connections)
         decisions = .allocate(capacity: batchCapacity)
     }
@@ -83,12 +84,12 @@ public struct Pipeline {
         }
         VlanStage.process(batch, pool: pool, topology: topology, decisions: decisions, trace: trace)
         PortSecurityStage.process(batch, pool: pool, topology: topology, decisions: decisions, trace: trace)
-        acl.process(batch, pool: pool, decisions: decisions, conntrack: &conntrack, now: now)
+        ACLStage.process(batch, pool: pool, decisions: decisions, security: &securityGroups, conntrack: &conntrack, now: now)
         l2.process(batch, pool: pool, routing: routing, decisions: decisions, now: now, trace: trace, overlay: topology.overlay)
         l3.process(batch, pool: pool, routing: routing, fdb: l2.fdb, decisions: decisions, counters: counters, now: now, trace: trace)
         FlowRecordStage.process(batch, pool: pool, flows: &flows, decisions: decisions, now: now, trace: trace)
         output.process(&batch, pool: pool, topology: topology, states: states, queues: queues,
-                       counters: counters, decisions: decisions, acl: &acl, conntrack: &conntrack)
+                       counters: counters, decisions: decisions, security: &securityGroups, conntrack: &conntrack)
         if l3.generated.count > 0 { sendGenerated() }
     }
 
@@ -96,7 +97,7 @@ public struct Pipeline {
     mutating func sendGenerated() {
         let generatedDecisions = l3.generatedDecisions
         output.process(&l3.generated, pool: pool, topology: topology, states: states, queues: queues,
-                       counters: counters, decisions: generatedDecisions, acl: &acl, conntrack: &conntrack)
+                       counters: counters, decisions: generatedDecisions, security: &securityGroups, conntrack: &conntrack)
     }
 
     /// Runs one frame through the same stages without effects (no learning, no flow record, nothing
@@ -112,12 +113,13 @@ public struct Pipeline {
         VxlanDecapStage.process(one, pool: pool, overlay: topology.overlay, decisions: decisions, trace: trace)
         VlanStage.process(one, pool: pool, topology: topology, decisions: decisions, trace: trace)
         PortSecurityStage.process(one, pool: pool, topology: topology, decisions: decisions, trace: trace)
-        acl.process(one, pool: pool, decisions: decisions, conntrack: &conntrack, now: now, dryRun: true)
+        ACLStage.process(one, pool: pool, decisions: decisions, security: &securityGroups, conntrack: &conntrack, now: now,
+                         dryRun: true)
         l2.process(one, pool: pool, routing: routing, decisions: decisions, now: now, trace: trace, overlay: topology.overlay, dryRun: true)
         l3.process(one, pool: pool, routing: routing, fdb: l2.fdb, decisions: decisions, counters: counters, now: now,
                    trace: trace, dryRun: true)
         output.process(&one, pool: pool, topology: topology, states: states, queues: queues,
-                       counters: counters, decisions: decisions, acl: &acl, conntrack: &conntrack, dryRun: true)
+                       counters: counters, decisions: decisions, security: &securityGroups, conntrack: &conntrack, dryRun: true)
         return trace.take()
     }
 
@@ -154,7 +156,7 @@ public struct Pipeline {
     /// Adopts new security groups between batches.
     public mutating func adopt(security: SecurityTable) {
         precondition(security.maxPorts == topology.maxPorts)
-        acl.adopt(security, conntrack: &conntrack)
+        securityGroups.adopt(security, conntrack: &conntrack)
     }
 
     /// Periodic housekeeping (once a second): ages the FDB, the flow table, tracked connections and the

@@ -241,7 +241,7 @@ extension Datapath {
             case StageID.acl:
                 let direction = r.count == 1 ? "into \(portName(r.port)) (ingress rules)" : "from \(portName(r.port)) (egress rules)"
                 let outcome = ACLOutcome(rawValue: r.aclOutcome)?.name ?? "-"
-                let rules = pipeline.acl.table.rules
+                let rules = pipeline.securityGroups.table.rules
                 let rule = Int(r.rule) < rules.count && r.aclOutcome != ACLOutcome.notIP.rawValue
                     && r.aclOutcome != ACLOutcome.malformed.rawValue && r.aclOutcome != ACLOutcome.fragment.rawValue
                     ? "; rule \(r.rule)" + (rules[Int(r.rule)].group.isEmpty ? " (\(rules[Int(r.rule)].text))"

@@ -77,7 +77,7 @@ extension SwitchRuntime {
 struct ReadACL: ControlRequest {
     let port: String?
     func run(on dp: Datapath) throws -> ACLDoc {
-        let table = dp.pipeline.acl.table
+        let table = dp.pipeline.securityGroups.table
         var ports: [ACLDoc.PortGroups] = []
         var wanted: Set<String>?
         if let port {
@@ -93,7 +93,7 @@ struct ReadACL: ControlRequest {
         let rules = table.rules.filter { r in wanted.map { r.group.isEmpty || $0.contains(r.group) } ?? true }.map { r in
             ACLRuleDoc(id: Int(r.id), group: r.group, index: r.index, direction: r.direction, action: r.action,
                        priority: r.priority, rule: r.text,
-                       hits: Int(r.id) < dp.pipeline.acl.ruleHitCount ? dp.pipeline.acl.ruleHits[Int(r.id)] : 0)
+                       hits: Int(r.id) < dp.pipeline.securityGroups.ruleHitCount ? dp.pipeline.securityGroups.ruleHits[Int(r.id)] : 0)
         }
         return ACLDoc(ports: ports, rules: rules)
     }
@@ -122,7 +122,7 @@ struct ReadConnectionSlice: ControlRequest {
 /// Connection-tracking counts and counters.
 struct ReadConntrackStats: ControlRequest {
     func run(on dp: Datapath) -> ConntrackStatsDoc {
-        let acl = dp.pipeline.acl, table = dp.pipeline.conntrack.table
+        let acl = dp.pipeline.securityGroups, table = dp.pipeline.conntrack.table
         var byState: [String: Int] = [:]
         for s in ConnState.allCases where s != .free { byState[s.name] = table.count(in: s) }
         let s = table.stats

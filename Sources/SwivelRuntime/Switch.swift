@@ -55,7 +55,7 @@ public final class SwitchRuntime: Sendable {
         let fdb = FDB(capacity: min(limits.reduce(0, +), 1 << 24))
         let dp = try Datapath(maxPorts: options.maxPorts, batchSize: options.batchSize, fdb: fdb,
                               connections: options.connections, logger: logger)
-        dp.pipeline.acl.loose = options.looseConntrack
+        dp.pipeline.securityGroups.loose = options.looseConntrack
         let plan = try Self.plan(from: dp.model, to: config, freePortIDs: (0..<UInt16(options.maxPorts)).map { $0 },
                                  options: options, logger: logger)
         Self.install(plan, on: dp, logger: logger)

@@ -145,7 +145,7 @@ import SwivelCore
         #expect(!delivered(h, 1, tcp(1, 0, sport: 5432, dport: 41000, seq: 5, flags: 0x12), to: 0))
         #expect(!delivered(h, 1, tcp(1, 0, sport: 5432, dport: 41000, seq: 5, flags: 0x10), to: 0))
         #expect(h.drops(1)[.ctInvalid] == 2)
-        #expect(h.pipeline.acl.ruleHits[Int(ACLRuleID.firstConfigured)] == 1)
+        #expect(h.pipeline.securityGroups.ruleHits[Int(ACLRuleID.firstConfigured)] == 1)
         #expect(h.allFramesFree)
     }
 
@@ -278,14 +278,14 @@ import SwivelCore
     @Test func looseModePicksUpEstablishedTCP() {
         let h = harness()
         #expect(!delivered(h, 0, tcp(0, 1, sport: 40000, dport: 5432, seq: 100, flags: 0x10), to: 1))
-        h.pipeline.acl.loose = true
+        h.pipeline.securityGroups.loose = true
         #expect(delivered(h, 0, tcp(0, 1, sport: 40000, dport: 5432, seq: 100, flags: 0x10), to: 1))
         #expect(delivered(h, 1, tcp(1, 0, sport: 5432, dport: 40000, seq: 900, flags: 0x10), to: 0))
     }
 
     @Test func looseModeTakesAConnectionTheServerSpeaksFirstAsIncoming() {
         let h = harness()
-        h.pipeline.acl.loose = true
+        h.pipeline.securityGroups.loose = true
         // After a restart db (the server) happens to send first: db's zone takes the connection as coming in
         // on 5432 (its ingress rule allows that), web's zone refuses it until web itself sends.
         #expect(!delivered(h, 1, tcp(1, 0, sport: 5432, dport: 40000, seq: 900, flags: 0x10), to: 0))

@@ -43,19 +43,19 @@ func stageBenchmarks() {
 
     // The acl stage's check of frames from a guarded port (egress rules, default allow): the first batch
     // creates the connection, the measured ones find it.
-    nonisolated(unsafe) var acl = ACLStage(maxPorts: 4, trace: trace)
+    nonisolated(unsafe) var security = SecurityGroups(maxPorts: 4, trace: trace)
     nonisolated(unsafe) var conntrack = ConnTracker(capacity: 4096)
     var builder = ACLClassifierBuilder()
     _ = builder.addPolicy(); _ = builder.addPolicy()
-    acl.adopt(SecurityTable(maxPorts: 4, ingressPolicy: [0, -1, -1, -1], egressPolicy: [1, -1, -1, -1], classifier: builder.build(),
+    security.adopt(SecurityTable(maxPorts: 4, ingressPolicy: [0, -1, -1, -1], egressPolicy: [1, -1, -1, -1], classifier: builder.build(),
                             rules: ACLRuleInfo.builtIn, groupsOfPort: [0: ["g"]], signature: "stage"), conntrack: &conntrack)
     for i in 0..<64 { decisions[i] = Decision(action: .flood) }
-    acl.process(batch, pool: pool, decisions: decisions, conntrack: &conntrack, now: 2)
+    ACLStage.process(batch, pool: pool, decisions: decisions, security: &security, conntrack: &conntrack, now: 2)
     precondition(conntrack.table.count == 1)
     Benchmark("Stage.acl-tracked-udp.batch-64") { benchmark in
         for _ in benchmark.scaledIterations {
             for i in 0..<64 { decisions[i] = Decision(action: .flood) }
-            acl.process(batch, pool: pool, decisions: decisions, conntrack: &conntrack, now: 3)
+            ACLStage.process(batch, pool: pool, decisions: decisions, security: &security, conntrack: &conntrack, now: 3)
             blackHole(decisions[63])
         }
     }
