@@ -106,7 +106,25 @@ public struct CountersDoc: Codable, Equatable, Sendable {
     public var ports: [PortStateDoc]
     public var pipeline: Pipeline
     public var tables: [Table]
+    /// Stages' own counters (`Pipeline.stageCounters`), per network or port where they are kept so.
+    public var stageCounters: [StageCounterDoc]?
     public init(uptime: Double, ports: [PortStateDoc], pipeline: Pipeline, tables: [Table]) {
         self.uptime = uptime; self.ports = ports; self.pipeline = pipeline; self.tables = tables
+    }
+    enum CodingKeys: String, CodingKey {
+        case uptime, ports, pipeline, tables
+        case stageCounters = "stage_counters"
+    }
+}
+
+/// One counter of one stage; `network` or `port` names what it is kept per, when it is.
+public struct StageCounterDoc: Codable, Equatable, Sendable {
+    public var stage: String
+    public var name: String
+    public var network: String?
+    public var port: String?
+    public var value: UInt64
+    public init(stage: String, name: String, network: String? = nil, port: String? = nil, value: UInt64) {
+        self.stage = stage; self.name = name; self.network = network; self.port = port; self.value = value
     }
 }

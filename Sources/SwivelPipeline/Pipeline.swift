@@ -123,6 +123,14 @@ public struct Pipeline {
         return trace.take()
     }
 
+    /// Every stage's own counters (drops aside): what `swivelctl stats` lists under "stage counters". A
+    /// stage with counters adds itself here.
+    public func stageCounters() -> [StageCounter] {
+        var rows: [StageCounter] = []
+        l3.reportCounters(into: &rows)
+        return rows
+    }
+
     /// Adopts a new topology between batches. Learned entries of ports that left or changed networks are flushed.
     public mutating func adopt(_ newTopology: Topology) {
         precondition(newTopology.maxPorts == topology.maxPorts)

@@ -101,3 +101,13 @@ extension L3Stage {
         p.storeBytes(of: targetIP.bigEndian, toByteOffset: 24, as: UInt32.self)
     }
 }
+
+extension L3Stage: ReportsCounters {
+    public func reportCounters(into rows: inout [StageCounter]) {
+        rows += [StageCounter(stage: "l3", name: "routed", value: stats.routed),
+                 StageCounter(stage: "l3", name: "echo-replies", value: stats.echoReplies),
+                 StageCounter(stage: "l3", name: "icmp-errors-sent", value: stats.icmpErrorsSent),
+                 StageCounter(stage: "l3", name: "icmp-rate-limited", value: stats.icmpRateLimited),
+                 StageCounter(stage: "l3", name: "made-frames-dropped", value: stats.generatedDropped)]
+    }
+}

@@ -190,7 +190,7 @@ struct ReadCounters: ControlRequest {
     let started: UInt64
     func run(on dp: Datapath) -> CountersDoc {
         let fdb = dp.pipeline.l2.fdb, flows = dp.pipeline.flows, pool = dp.pool
-        return CountersDoc(
+        var doc = CountersDoc(
             uptime: Double(dp.clock.nowNanos &- started) / 1e9,
             ports: SwitchRuntime.portDocs(dp),
             pipeline: SwitchRuntime.pipelineDoc(dp),
@@ -199,6 +199,14 @@ struct ReadCounters: ControlRequest {
                      .init(name: "conntrack", entries: dp.pipeline.conntrack.table.count, limit: dp.pipeline.conntrack.table.capacity),
                      .init(name: "pool-small-frames-in-use", entries: pool.smallCount - pool.freeSmall, limit: pool.smallCount),
                      .init(name: "pool-large-frames-in-use", entries: pool.largeCount - pool.freeLarge, limit: pool.largeCount)])
+        doc.stageCounters = dp.pipeline.stageCounters().map { c in
+            switch c.key {
+            case .none: StageCounterDoc(stage: c.stage, name: c.name, value: c.value)
+            case .network(let n): StageCounterDoc(stage: c.stage, name: c.name, network: dp.networkNames[n] ?? "#\(n)", value: c.value)
+            case .port(let p): StageCounterDoc(stage: c.stage, name: c.name, port: dp.ports[Int(p)]?.name ?? "#\(p)", value: c.value)
+            }
+        }
+        return doc
     }
 }
 

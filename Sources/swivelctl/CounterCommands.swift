@@ -34,7 +34,7 @@ func ago(_ seconds: Double) -> String {
 struct StatsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stats",
-        abstract: "Counters: per-port packet and bit rates, the pipeline's batches, table fill.",
+        abstract: "Counters: per-port packet and bit rates, the pipeline's batches, table fill, each stage's own counters.",
         discussion: "Rates are measured over --interval seconds; --watch keeps refreshing like top.")
     @OptionGroup var connection: Connection
     @Flag(help: "Refresh until interrupted.") var watch = false
@@ -79,6 +79,16 @@ struct StatsCommand: AsyncParsableCommand {
         lines.append("pipeline \(pl.stages.joined(separator: " -> ")): \(pl.batches) batches, \(pl.packets) packets, "
                      + String(format: "%.1f packets/batch (largest %d), %.0f batches/s", perBatch, pl.largestBatch, batchRate))
         lines.append(b.tables.map { "\($0.name) \($0.entries)/\($0.limit)" }.joined(separator: ", "))
+        if let counters = b.stageCounters, !counters.isEmpty {
+            // Every stage's own counters, with a rate where the previous sample has the same counter.
+            var s = TextTable(headers: ["STAGE", "COUNTER", "NETWORK/PORT", "VALUE", "PER-SECOND"], numeric: [3, 4])
+            for c in counters {
+                let o = a.stageCounters?.first { $0.stage == c.stage && $0.name == c.name && $0.network == c.network && $0.port == c.port }
+                s.rows.append([c.stage, c.name, c.network ?? c.port ?? "-", "\(c.value)",
+                               String(format: "%.0f", Double(c.value &- (o?.value ?? c.value)) / dt)])
+            }
+            lines += ["", s.render()]
+        }
         lines.append(String(format: "uptime %.0fs", b.uptime))
         return lines.joined(separator: "\n")
     }

@@ -350,6 +350,10 @@ import SwivelAddress
         for _ in 0..<Int(L3Stage.icmpBurst) + 50 { fromFirst += h.send(port: 0, unroutable(m0))[0]?.count ?? 0 }
         #expect(fromFirst == Int(L3Stage.icmpBurst), "the first router stops at its budget")
         #expect(h.pipeline.l3.stats.icmpRateLimited == 50)
+        // The same counters reach the operator through the stage-counter channel (swivelctl stats).
+        let reported = h.pipeline.stageCounters()
+        #expect(reported.contains(StageCounter(stage: "l3", name: "icmp-rate-limited", value: 50)))
+        #expect(reported.contains(StageCounter(stage: "l3", name: "icmp-errors-sent", value: UInt64(L3Stage.icmpBurst))))
         var fromSecond = 0
         for _ in 0..<10 { fromSecond += h.send(port: 1, unroutable(m1))[1]?.count ?? 0 }
         #expect(fromSecond == 10, "the second router still has all of its own")
