@@ -5,7 +5,7 @@ import SwivelCore
 ///
 ///     parse -> vxlan-decap (frames from the overlay: VNI -> network, inner frame parsed)
 ///           -> vlan (network, pop tag) -> port-security -> acl (egress rules of the sending port)
-///           -> l2 (learn, lookup) -> l3 (route, ARP, ICMP) -> flow-record
+///           -> network-count (packets and bytes per network) -> l2 (learn, lookup) -> l3 (route, ARP, ICMP) -> flow-record
 ///           -> output (acl: ingress rules of each receiving port; push tag, queue, flood, drop;
 ///                      vxlan-encap: outer headers per remote VTEP for the VXLAN port)
 ///
@@ -31,6 +31,7 @@ public struct Pipeline {
     /// Routers' interfaces and tables (immutable; replaced with `adopt(routing:)`).
     public private(set) var routing: Routing = .empty
     public var flows: FlowTable
+    public var networkCounter = NetworkCounterStage()
     /// Records of traced frames (FrameMeta.traced), written by every stage.
     public let trace: TraceBuffer
     @usableFromInline var output: OutputStage
@@ -48,7 +49,7 @@ public struct Pipeline {
 
     /// The stages in the order `process` runs them, for counters and traces.
     public static let stageNames = ["parse", "vlan", "port-security", "l2", "l3", "flow-record", "output", "acl",
-                                    "vxlan-decap", "vxlan-encap"]
+                                    "vxlan-decap", "vxlan-encap", "network-count"]
 
     public init(pool: FramePool, topology: Topology, batchCapacity: Int = 64, fdb: FDB = FDB(),
                 flows: FlowTable = FlowTable(), queueCapacity: Int = 512, connections: Int = 4096) {
@@ -85,6 +86,7 @@ public struct Pipeline {
         VlanStage.process(batch, pool: pool, topology: topology, decisions: decisions, trace: trace)
         PortSecurityStage.process(batch, pool: pool, topology: topology, decisions: decisions, trace: trace)
         ACLStage.process(batch, pool: pool, decisions: decisions, security: &securityGroups, conntrack: &conntrack, now: now)
+        networkCounter.process(batch, pool: pool, decisions: decisions)
         l2.process(batch, pool: pool, routing: routing, decisions: decisions, now: now, trace: trace, overlay: topology.overlay)
         l3.process(batch, pool: pool, routing: routing, fdb: l2.fdb, decisions: decisions, counters: counters, now: now, trace: trace)
         FlowRecordStage.process(batch, pool: pool, flows: &flows, decisions: decisions, now: now, trace: trace)
@@ -128,6 +130,7 @@ public struct Pipeline {
     public func stageCounters() -> [StageCounter] {
         var rows: [StageCounter] = []
         l3.reportCounters(into: &rows)
+        networkCounter.reportCounters(into: &rows)
         return rows
     }
 
